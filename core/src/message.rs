@@ -1,0 +1,361 @@
+//! What crosses the network between nodes, what clients ask, and what they are told.
+
+use crate::types::{Key, NodeId, RequestId, Time, Value};
+use crate::vclock::{Dot, VectorClock, Version, VersionSet};
+use serde::{Deserialize, Serialize};
+
+/// A 32-byte SHA-256 digest (Merkle nodes).
+pub type Hash = [u8; 32];
+
+/// Identifies a key range of the ring by the token that ends it (see `Ring::range_of_key`).
+pub type RangeId = u64;
+
+/// A client's request to the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Read every sibling of `key` and the context that covers them.
+    Get {
+        /// The key.
+        key: Key,
+    },
+    /// Write `value` under `key`, superseding exactly the versions `context` covers (seed §2a).
+    Put {
+        /// The key.
+        key: Key,
+        /// The new value.
+        value: Value,
+        /// The context of the versions the client read (empty for a blind write).
+        context: VectorClock,
+    },
+}
+
+impl Request {
+    /// The key the request is about.
+    pub fn key(&self) -> &Key {
+        match self {
+            Request::Get { key } | Request::Put { key, .. } => key,
+        }
+    }
+}
+
+/// Why a request failed. A failed quorum is a reply, never a panic or a Rust error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The key is empty.
+    EmptyKey,
+    /// The key is longer than [`crate::MAX_KEY_BYTES`].
+    KeyTooLong,
+    /// The value is longer than [`crate::MAX_VALUE_BYTES`].
+    ValueTooLarge,
+    /// The request named a node that does not exist.
+    UnknownNode,
+    /// The node the client contacted is down.
+    NodeDown,
+    /// Fewer than W (or R) replicas answered before the request timeout.
+    Timeout {
+        /// Replies or acks received.
+        got: u8,
+        /// Replies or acks needed.
+        needed: u8,
+    },
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::EmptyKey => f.write_str("the key is empty"),
+            RequestError::KeyTooLong => write!(f, "the key is over {} bytes", crate::MAX_KEY_BYTES),
+            RequestError::ValueTooLarge => {
+                write!(f, "the value is over {} bytes", crate::MAX_VALUE_BYTES)
+            }
+            RequestError::UnknownNode => f.write_str("no such node"),
+            RequestError::NodeDown => f.write_str("the coordinator is down"),
+            RequestError::Timeout { got, needed } => {
+                write!(f, "timed out with {got} of {needed} replicas")
+            }
+        }
+    }
+}
+
+/// What a client is told, once per request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReplyBody {
+    /// The write reached W replicas. `version` is what was written (its dot identifies it).
+    PutOk {
+        /// The version written.
+        version: Version,
+    },
+    /// The read reached R replicas: every sibling and the context covering them.
+    GetOk {
+        /// Concurrent versions (one when there is no conflict, none when the key is absent).
+        siblings: Vec<Version>,
+        /// The merged clock of the siblings, to send back with the next put.
+        context: VectorClock,
+    },
+    /// The request failed.
+    Failed(RequestError),
+}
+
+/// A reply to a client request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    /// The request answered.
+    pub req: RequestId,
+    /// The key of the request.
+    pub key: Key,
+    /// The node that coordinated it.
+    pub coordinator: NodeId,
+    /// The outcome.
+    pub body: ReplyBody,
+}
+
+/// The kinds of message, for colours, legends and counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum MsgKind {
+    /// A membership list (seed §3).
+    Gossip,
+    /// A client request passed to a node of the key's preference list.
+    Forward,
+    /// Coordinator → replica: store this version.
+    Put,
+    /// Replica → coordinator: stored.
+    PutAck,
+    /// Coordinator → replica: send your versions.
+    Get,
+    /// Replica → coordinator: my versions.
+    GetReply,
+    /// Coordinator → stale replica: the merged versions.
+    ReadRepair,
+    /// Stand-in → recovered owner: the replicas held under a hint (seed §4).
+    Handoff,
+    /// Owner → stand-in: hinted replicas received; the hint can go.
+    HandoffAck,
+    /// Anti-entropy: Merkle hashes or the keys of differing buckets (seed §5).
+    Merkle,
+}
+
+impl MsgKind {
+    /// Every kind, in legend order.
+    pub const ALL: [MsgKind; 10] = [
+        MsgKind::Gossip,
+        MsgKind::Forward,
+        MsgKind::Put,
+        MsgKind::PutAck,
+        MsgKind::Get,
+        MsgKind::GetReply,
+        MsgKind::ReadRepair,
+        MsgKind::Handoff,
+        MsgKind::HandoffAck,
+        MsgKind::Merkle,
+    ];
+
+    /// A short lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            MsgKind::Gossip => "gossip",
+            MsgKind::Forward => "forward",
+            MsgKind::Put => "put",
+            MsgKind::PutAck => "put-ack",
+            MsgKind::Get => "get",
+            MsgKind::GetReply => "get-reply",
+            MsgKind::ReadRepair => "read-repair",
+            MsgKind::Handoff => "handoff",
+            MsgKind::HandoffAck => "handoff-ack",
+            MsgKind::Merkle => "merkle",
+        }
+    }
+
+    /// Index into per-kind counters.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One step of a Merkle comparison between two replicas of a range (seed §5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MerkleStep {
+    /// Initiator → peer: my root for this range.
+    Root {
+        /// The root hash.
+        hash: Hash,
+    },
+    /// Hashes of the children of the differing nodes at `level - 1`; `indices[i]` has `hashes[i]`.
+    Level {
+        /// Tree level of these hashes (0 is the root).
+        level: u8,
+        /// Node indices at that level.
+        indices: Vec<u32>,
+        /// Their hashes, in the same order.
+        hashes: Vec<Hash>,
+    },
+    /// The sender's records of the differing buckets; the receiver merges them and, when
+    /// `reply` is set, answers with its own records of the same buckets.
+    Buckets {
+        /// The differing buckets.
+        buckets: Vec<u32>,
+        /// The sender's versions of every key in those buckets.
+        records: Vec<(Key, VersionSet)>,
+        /// Whether the receiver should answer with its records of the same buckets.
+        reply: bool,
+    },
+    /// The trees agree: nothing to repair.
+    InSync,
+}
+
+/// A message between nodes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// A membership digest: (member, heartbeat) pairs (seed §3c).
+    Gossip {
+        /// What the sender knows.
+        digest: Vec<(NodeId, u64)>,
+    },
+    /// A client request for a key whose preference list does not include the receiving node.
+    Forward {
+        /// The request id.
+        req: RequestId,
+        /// The request.
+        request: Request,
+    },
+    /// Store this version of `key`; `hint` names the intended owner when the receiver is a stand-in.
+    Put {
+        /// The request this write belongs to.
+        req: RequestId,
+        /// The key.
+        key: Key,
+        /// The version to store.
+        version: Version,
+        /// The owner this replica is held for (hinted handoff), if any.
+        hint: Option<NodeId>,
+    },
+    /// The version was stored.
+    PutAck {
+        /// The request.
+        req: RequestId,
+    },
+    /// Send me your versions of `key`.
+    Get {
+        /// The request.
+        req: RequestId,
+        /// The key.
+        key: Key,
+    },
+    /// My versions of the requested key.
+    GetReply {
+        /// The request.
+        req: RequestId,
+        /// The replica's versions.
+        versions: VersionSet,
+    },
+    /// The merged versions of `key`, sent to a replica whose reply was stale.
+    ReadRepair {
+        /// The key.
+        key: Key,
+        /// The merged versions.
+        versions: VersionSet,
+    },
+    /// Replicas held for the receiver while it was down.
+    Handoff {
+        /// (key, versions) pairs held under a hint naming the receiver.
+        records: Vec<(Key, VersionSet)>,
+    },
+    /// The owner stored the handed-off records; the stand-in may drop these hints.
+    HandoffAck {
+        /// The keys received, with the dots received for each, so a hint updated meanwhile stays.
+        keys: Vec<(Key, Vec<Dot>)>,
+    },
+    /// A step of a Merkle comparison of one range.
+    Merkle {
+        /// The range compared.
+        range: RangeId,
+        /// Which exchange (the initiator's counter), so late steps of an old exchange are ignored.
+        exchange: u64,
+        /// The step.
+        step: MerkleStep,
+    },
+}
+
+impl Msg {
+    /// The message's kind.
+    pub fn kind(&self) -> MsgKind {
+        match self {
+            Msg::Gossip { .. } => MsgKind::Gossip,
+            Msg::Forward { .. } => MsgKind::Forward,
+            Msg::Put { .. } => MsgKind::Put,
+            Msg::PutAck { .. } => MsgKind::PutAck,
+            Msg::Get { .. } => MsgKind::Get,
+            Msg::GetReply { .. } => MsgKind::GetReply,
+            Msg::ReadRepair { .. } => MsgKind::ReadRepair,
+            Msg::Handoff { .. } => MsgKind::Handoff,
+            Msg::HandoffAck { .. } => MsgKind::HandoffAck,
+            Msg::Merkle { .. } => MsgKind::Merkle,
+        }
+    }
+
+    /// Approximate bytes on the wire: payloads plus a small header, for accounting.
+    pub fn wire_bytes(&self) -> usize {
+        const HEADER: usize = 16;
+        HEADER
+            + match self {
+                Msg::Gossip { digest } => digest.len() * 10,
+                Msg::Forward { request, .. } => match request {
+                    Request::Get { key } => key.len(),
+                    Request::Put {
+                        key,
+                        value,
+                        context,
+                    } => key.len() + value.len() + context.len() * 16,
+                },
+                Msg::Put { key, version, .. } => key.len() + version_bytes(version) + 2,
+                Msg::PutAck { .. } => 8,
+                Msg::Get { key, .. } => 8 + key.len(),
+                Msg::GetReply { versions, .. } => 8 + versions.encoded_len(),
+                Msg::ReadRepair { key, versions } => key.len() + versions.encoded_len(),
+                Msg::Handoff { records } => records_bytes(records),
+                Msg::HandoffAck { keys } => keys.iter().map(|(k, d)| k.len() + d.len() * 10).sum(),
+                Msg::Merkle { step, .. } => {
+                    16 + match step {
+                        MerkleStep::Root { .. } => 32,
+                        MerkleStep::Level { indices, .. } => indices.len() * (4 + 32),
+                        MerkleStep::Buckets {
+                            buckets, records, ..
+                        } => buckets.len() * 4 + records_bytes(records),
+                        MerkleStep::InSync => 0,
+                    }
+                }
+            }
+    }
+}
+
+fn version_bytes(v: &Version) -> usize {
+    v.value.len() + (v.context.len() + 1) * 16
+}
+
+fn records_bytes(records: &[(Key, VersionSet)]) -> usize {
+    records
+        .iter()
+        .map(|(k, vs)| k.len() + vs.encoded_len())
+        .sum()
+}
+
+/// A message in the network, as the UI draws it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InFlight {
+    /// Unique id of the message for the run.
+    pub id: u64,
+    /// Sender.
+    pub from: NodeId,
+    /// Receiver.
+    pub to: NodeId,
+    /// Kind.
+    pub kind: MsgKind,
+    /// When it left the sender.
+    pub sent_at: Time,
+    /// When it arrives (or dies, when `doomed`).
+    pub deliver_at: Time,
+    /// Whether the network will drop it (loss); it is drawn dying at `deliver_at`.
+    pub doomed: bool,
+    /// Approximate size on the wire.
+    pub bytes: u32,
+}
