@@ -1,0 +1,1102 @@
+//! One storage node as a sans-IO state machine: the quorum coordinator and replica (seed §1, §2),
+//! gossip failure detection (§3), sloppy quorum with hinted handoff (§4) and Merkle anti-entropy (§5).
+//!
+//! `handle(now, input)` takes a message, a client request or a timer; `poll_output()` drains what the
+//! node wants sent or said; `poll_timeout()` tells when it next wants a `Timer` input.
+
+use crate::config::{Config, ConflictMode, MAX_KEY_BYTES, MAX_VALUE_BYTES};
+use crate::gossip::{MemberChange, Membership};
+use crate::merkle::MerkleTree;
+use crate::message::{
+    Hash, MerkleStep, Msg, RangeId, Reply, ReplyBody, Request, RequestError,
+};
+use crate::ring::Ring;
+use crate::rng::Rng;
+use crate::storage::{Record, Store};
+use crate::types::{Key, NodeId, RequestId, Time, Value};
+use crate::vclock::{Dot, VectorClock, Version, VersionSet};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+/// What a node is given.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A message from another node.
+    Message {
+        /// The sender.
+        from: NodeId,
+        /// The message.
+        msg: Msg,
+    },
+    /// A client request arriving at this node.
+    Client {
+        /// The request id, unique in the run.
+        req: RequestId,
+        /// The request.
+        request: Request,
+    },
+    /// The time the node asked for through `poll_timeout` has come.
+    Timer,
+}
+
+/// What a node wants done.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// Send `msg` to `to`.
+    Send {
+        /// The receiver.
+        to: NodeId,
+        /// The message.
+        msg: Msg,
+    },
+    /// Answer a client.
+    Reply(Reply),
+    /// Something worth showing happened inside the node.
+    Event(NodeEvent),
+}
+
+/// State changes a node reports, for the trace and the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeEvent {
+    /// Its membership view changed (seed §3).
+    Member(MemberChange),
+    /// It stored a replica for `owner` under a hint (seed §4).
+    HintStored {
+        /// The intended owner.
+        owner: NodeId,
+        /// The key.
+        key: Key,
+    },
+    /// The owner acknowledged hinted replicas; the hints were deleted.
+    HintDelivered {
+        /// The owner.
+        owner: NodeId,
+        /// How many keys.
+        keys: usize,
+    },
+    /// It sent merged versions to a stale replica after a read.
+    ReadRepair {
+        /// The key.
+        key: Key,
+        /// The stale replica.
+        to: NodeId,
+    },
+    /// A Merkle comparison with `peer` found and merged these buckets of `range` (seed §5).
+    MerkleSynced {
+        /// The other replica.
+        peer: NodeId,
+        /// The range.
+        range: RangeId,
+        /// Differing buckets.
+        buckets: Vec<u32>,
+        /// Keys received and merged.
+        keys: usize,
+    },
+    /// A Merkle comparison found the range in sync.
+    MerkleInSync {
+        /// The other replica.
+        peer: NodeId,
+        /// The range.
+        range: RangeId,
+    },
+}
+
+/// Counters of what a node did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeStats {
+    /// Requests this node coordinated.
+    pub coordinated: u64,
+    /// Read repairs sent.
+    pub read_repairs: u64,
+    /// Hints stored.
+    pub hints_stored: u64,
+    /// Hinted keys handed off and acknowledged.
+    pub hints_delivered: u64,
+    /// Merkle exchanges started.
+    pub merkle_exchanges: u64,
+    /// Merkle hashes sent.
+    pub merkle_hashes_sent: u64,
+    /// Keys sent in Merkle bucket syncs.
+    pub merkle_keys_sent: u64,
+    /// Bytes of Merkle messages sent.
+    pub merkle_bytes_sent: u64,
+}
+
+#[derive(Clone, Debug)]
+enum Pending {
+    Put {
+        key: Key,
+        version: Version,
+        acks: u8,
+        replied: bool,
+    },
+    Get {
+        key: Key,
+        /// (replica, its versions, held as a stand-in?)
+        replies: Vec<(NodeId, VersionSet, bool)>,
+        merged: VersionSet,
+        replied: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct PendingReq {
+    deadline: Time,
+    targets: Vec<(NodeId, Option<NodeId>)>,
+    op: Pending,
+}
+
+/// A Merkle tree of one range, rebuilt lazily from the keys changed since it was last used.
+#[derive(Clone, Debug)]
+struct RangeTree {
+    tree: MerkleTree,
+}
+
+impl Record for VersionSet {
+    fn encode(&self, out: &mut Vec<u8>) {
+        crate::codec::encode_version_set(self, out);
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        crate::codec::decode_version_set(bytes)
+    }
+}
+
+/// One storage node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    id: NodeId,
+    cfg: Arc<Config>,
+    ring: Arc<Ring>,
+    store: Store<VersionSet>,
+    hints: BTreeMap<NodeId, BTreeMap<Key, VersionSet>>,
+    membership: Membership,
+    rng: Rng,
+    pending: BTreeMap<RequestId, PendingReq>,
+    deadlines: BTreeSet<(Time, RequestId)>,
+    next_gossip: Time,
+    next_anti_entropy: Time,
+    /// Ranges (by end token) this node replicates, and their Merkle trees.
+    trees: BTreeMap<RangeId, RangeTree>,
+    /// Keys changed since the trees were last brought up to date.
+    dirty: BTreeSet<Key>,
+    ae_cursor: usize,
+    exchange: u64,
+    last_handoff: BTreeMap<NodeId, Time>,
+    outputs: VecDeque<Output>,
+    stats: NodeStats,
+}
+
+impl Node {
+    /// A node of the cluster described by `cfg`, with its own random stream.
+    pub fn new(id: NodeId, cfg: Arc<Config>, ring: Arc<Ring>, now: Time) -> Node {
+        let mut rng = Rng::derive(cfg.seed, "node", u64::from(id.0));
+        let all: Vec<NodeId> = (0..cfg.nodes).map(NodeId).collect();
+        // Random phases keep the nodes' rounds from firing in lockstep.
+        let gossip_phase = rng.below(cfg.gossip_interval_ms.max(1));
+        let ae_phase = if cfg.anti_entropy_interval_ms > 0 {
+            rng.below(cfg.anti_entropy_interval_ms)
+        } else {
+            0
+        };
+        let mut trees = BTreeMap::new();
+        for &(token, _) in ring.tokens() {
+            if ring.preference_list(token, usize::from(cfg.n)).contains(&id) {
+                trees.insert(
+                    token,
+                    RangeTree {
+                        tree: MerkleTree::build(cfg.merkle_buckets, std::iter::empty()),
+                    },
+                );
+            }
+        }
+        Node {
+            id,
+            store: Store::new(cfg.hot_budget_bytes),
+            hints: BTreeMap::new(),
+            membership: Membership::new(id, &all, now),
+            rng,
+            pending: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            next_gossip: now.plus(gossip_phase + 1),
+            next_anti_entropy: if cfg.anti_entropy_interval_ms > 0 {
+                now.plus(ae_phase + cfg.anti_entropy_interval_ms)
+            } else {
+                Time(u64::MAX)
+            },
+            trees,
+            dirty: BTreeSet::new(),
+            ae_cursor: 0,
+            exchange: 0,
+            last_handoff: BTreeMap::new(),
+            outputs: VecDeque::new(),
+            stats: NodeStats::default(),
+            cfg,
+            ring,
+        }
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// Its storage engine (seed §1).
+    pub fn store(&self) -> &Store<VersionSet> {
+        &self.store
+    }
+
+    /// Replicas it holds for other nodes, by intended owner (seed §4).
+    pub fn hints(&self) -> &BTreeMap<NodeId, BTreeMap<Key, VersionSet>> {
+        &self.hints
+    }
+
+    /// Its membership list as it sees it (seed §3).
+    pub fn membership(&self) -> &Membership {
+        &self.membership
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &NodeStats {
+        &self.stats
+    }
+
+    /// The versions it stores for `key` (not counting hints), without touching recency.
+    pub fn versions(&self, key: &str) -> Option<VersionSet> {
+        self.store.peek(key)
+    }
+
+    /// The ranges it replicates, by end token.
+    pub fn ranges(&self) -> impl Iterator<Item = RangeId> + '_ {
+        self.trees.keys().copied()
+    }
+
+    /// Its Merkle tree of `range`, brought up to date.
+    pub fn merkle_tree(&mut self, range: RangeId) -> Option<&MerkleTree> {
+        self.flush_dirty();
+        self.trees.get(&range).map(|t| &t.tree)
+    }
+
+    /// Its Merkle root of every range it replicates, brought up to date.
+    pub fn merkle_roots(&mut self) -> Vec<(RangeId, Hash)> {
+        self.flush_dirty();
+        self.trees.iter().map(|(r, t)| (*r, t.tree.root())).collect()
+    }
+
+    /// Loses everything stored: a permanent failure with a new, empty disk.
+    pub fn wipe(&mut self) {
+        self.store.wipe();
+        self.hints.clear();
+        self.dirty.clear();
+        for t in self.trees.values_mut() {
+            t.tree = MerkleTree::build(self.cfg.merkle_buckets, std::iter::empty());
+        }
+    }
+
+    /// Called when the node comes back after a crash: pending requests died with the process.
+    pub fn restart(&mut self, now: Time) {
+        self.pending.clear();
+        self.deadlines.clear();
+        self.outputs.clear();
+        self.next_gossip = self.next_gossip.max(now.plus(1));
+        if self.cfg.anti_entropy_interval_ms > 0 {
+            self.next_anti_entropy = self.next_anti_entropy.max(now.plus(1));
+        }
+        self.membership.restart(now);
+    }
+
+    /// The next output, if any. Call until `None` after every input.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// When the node next wants a `Timer` input.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Time> {
+        let mut t = self.next_gossip.min(self.next_anti_entropy);
+        if let Some(&(d, _)) = self.deadlines.first() {
+            t = t.min(d);
+        }
+        Some(t)
+    }
+
+    /// Feeds one input at time `now`.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        match input {
+            Input::Message { from, msg } => self.on_message(now, from, msg),
+            Input::Client { req, request } => self.on_client(now, req, request),
+            Input::Timer => self.on_timer(now),
+        }
+    }
+
+    fn send(&mut self, to: NodeId, msg: Msg) {
+        self.outputs.push_back(Output::Send { to, msg });
+    }
+
+    fn event(&mut self, e: NodeEvent) {
+        self.outputs.push_back(Output::Event(e));
+    }
+
+    fn reply(&mut self, req: RequestId, key: Key, body: ReplyBody) {
+        self.outputs.push_back(Output::Reply(Reply {
+            req,
+            key,
+            coordinator: self.id,
+            body,
+        }));
+    }
+
+    fn healthy(&self, n: NodeId) -> bool {
+        n == self.id || self.membership.is_alive(n)
+    }
+
+    /// Sloppy quorum (seed §4): the first N healthy nodes walking the ring from the key. A node
+    /// past the key's first N stands in for a skipped owner, named in the pair's hint.
+    pub fn targets_for(&self, key: &str) -> Vec<(NodeId, Option<NodeId>)> {
+        let n = usize::from(self.cfg.n);
+        let pos = self.ring.position_of_key(key);
+        let mut out = Vec::with_capacity(n);
+        let mut skipped: VecDeque<NodeId> = VecDeque::new();
+        for (i, node) in self.ring.walk(pos).enumerate() {
+            if out.len() == n {
+                break;
+            }
+            if self.healthy(node) {
+                let hint = if i < n { None } else { skipped.pop_front() };
+                out.push((node, hint));
+            } else if i < n {
+                skipped.push_back(node);
+            }
+        }
+        out
+    }
+
+    fn on_client(&mut self, now: Time, req: RequestId, request: Request) {
+        let key = request.key().clone();
+        let invalid = if key.is_empty() {
+            Some(RequestError::EmptyKey)
+        } else if key.len() > MAX_KEY_BYTES {
+            Some(RequestError::KeyTooLong)
+        } else if let Request::Put { value, .. } = &request {
+            (value.len() > MAX_VALUE_BYTES).then_some(RequestError::ValueTooLarge)
+        } else {
+            None
+        };
+        if let Some(e) = invalid {
+            self.reply(req, key, ReplyBody::Failed(e));
+            return;
+        }
+        let targets = self.targets_for(key.as_str());
+        if !targets.iter().any(|&(t, _)| t == self.id) {
+            // Not in the key's list: pass the request to the first healthy node of it.
+            if let Some(&(first, _)) = targets.first() {
+                self.send(first, Msg::Forward { req, request });
+            }
+            return;
+        }
+        self.coordinate(now, req, request, targets);
+    }
+
+    fn coordinate(
+        &mut self,
+        now: Time,
+        req: RequestId,
+        request: Request,
+        targets: Vec<(NodeId, Option<NodeId>)>,
+    ) {
+        self.stats.coordinated += 1;
+        let deadline = now.plus(self.cfg.request_timeout_ms);
+        let my_hint = targets
+            .iter()
+            .find(|(t, _)| *t == self.id)
+            .and_then(|(_, h)| *h);
+        match request {
+            Request::Put {
+                key,
+                value,
+                context,
+            } => {
+                let version = self.write_local(now, &key, value, &context, my_hint);
+                for &(t, hint) in &targets {
+                    if t != self.id {
+                        self.send(
+                            t,
+                            Msg::Put {
+                                req,
+                                key: key.clone(),
+                                version: version.clone(),
+                                hint,
+                            },
+                        );
+                    }
+                }
+                let op = Pending::Put {
+                    key,
+                    version,
+                    acks: 1,
+                    replied: false,
+                };
+                self.pending.insert(
+                    req,
+                    PendingReq {
+                        deadline,
+                        targets,
+                        op,
+                    },
+                );
+                self.deadlines.insert((deadline, req));
+                self.check_put(req);
+            }
+            Request::Get { key } => {
+                let mine = self.read_local(&key, my_hint.is_some());
+                for &(t, _) in &targets {
+                    if t != self.id {
+                        self.send(
+                            t,
+                            Msg::Get {
+                                req,
+                                key: key.clone(),
+                            },
+                        );
+                    }
+                }
+                let op = Pending::Get {
+                    key,
+                    merged: mine.clone(),
+                    replies: vec![(self.id, mine, my_hint.is_some())],
+                    replied: false,
+                };
+                self.pending.insert(
+                    req,
+                    PendingReq {
+                        deadline,
+                        targets,
+                        op,
+                    },
+                );
+                self.deadlines.insert((deadline, req));
+                self.check_get(req, now);
+            }
+        }
+    }
+
+    /// The coordinator's write: a new version whose dot is this node's next counter for the key.
+    fn write_local(
+        &mut self,
+        now: Time,
+        key: &Key,
+        value: Value,
+        context: &VectorClock,
+        hint: Option<NodeId>,
+    ) -> Version {
+        let prune = usize::from(self.cfg.clock_prune_threshold);
+        let mut set = self.read_local(key, hint.is_some());
+        let before = set.clone();
+        let version = set.write(self.id, context, value, now, prune);
+        if self.cfg.conflict_mode == ConflictMode::LastWriteWins {
+            set = before;
+            set.insert_lww(version.clone());
+        }
+        match hint {
+            Some(owner) => self.store_hint(owner, key, &version),
+            None => self.put_set(key, set),
+        }
+        version
+    }
+
+    fn read_local(&mut self, key: &Key, include_hints: bool) -> VersionSet {
+        let mut set = self.store.get(key.as_str()).unwrap_or_default();
+        if include_hints {
+            for held in self.hints.values() {
+                if let Some(vs) = held.get(key.as_str()) {
+                    self.merge_sets(&mut set, vs);
+                }
+            }
+        }
+        set
+    }
+
+    fn merge_sets(&self, into: &mut VersionSet, from: &VersionSet) -> bool {
+        match self.cfg.conflict_mode {
+            ConflictMode::VectorClock => into.merge(from),
+            ConflictMode::LastWriteWins => {
+                let mut changed = false;
+                for v in from.versions() {
+                    changed |= into.insert_lww(v.clone());
+                }
+                changed
+            }
+        }
+    }
+
+    fn put_set(&mut self, key: &Key, set: VersionSet) {
+        self.store.put(key.clone(), set);
+        self.dirty.insert(key.clone());
+    }
+
+    /// Merges `incoming` into the stored versions of `key`; returns whether anything changed.
+    fn merge_into_store(&mut self, key: &Key, incoming: &VersionSet) -> bool {
+        let mut set = self.store.get(key.as_str()).unwrap_or_default();
+        let changed = self.merge_sets(&mut set, incoming);
+        if changed {
+            self.put_set(key, set);
+        }
+        changed
+    }
+
+    fn store_hint(&mut self, owner: NodeId, key: &Key, version: &Version) {
+        let lww = self.cfg.conflict_mode == ConflictMode::LastWriteWins;
+        let set = self
+            .hints
+            .entry(owner)
+            .or_default()
+            .entry(key.clone())
+            .or_default();
+        if lww {
+            set.insert_lww(version.clone());
+        } else {
+            set.insert(version.clone());
+        }
+        self.stats.hints_stored += 1;
+        self.event(NodeEvent::HintStored {
+            owner,
+            key: key.clone(),
+        });
+    }
+
+    fn check_put(&mut self, req: RequestId) {
+        let w = self.cfg.w;
+        let Some(p) = self.pending.get_mut(&req) else {
+            return;
+        };
+        let Pending::Put {
+            key,
+            version,
+            acks,
+            replied,
+        } = &mut p.op
+        else {
+            return;
+        };
+        if !*replied && *acks >= w {
+            *replied = true;
+            let (key, version) = (key.clone(), version.clone());
+            let all = usize::from(*acks) >= p.targets.len();
+            if all {
+                self.finish(req);
+            }
+            self.reply(req, key, ReplyBody::PutOk { version });
+        } else if *replied && usize::from(*acks) >= p.targets.len() {
+            self.finish(req);
+        }
+    }
+
+    fn check_get(&mut self, req: RequestId, now: Time) {
+        let r = usize::from(self.cfg.r);
+        let Some(p) = self.pending.get_mut(&req) else {
+            return;
+        };
+        let Pending::Get {
+            key,
+            replies,
+            merged,
+            replied,
+        } = &mut p.op
+        else {
+            return;
+        };
+        let all = replies.len() >= p.targets.len();
+        if !*replied && replies.len() >= r {
+            *replied = true;
+            let body = ReplyBody::GetOk {
+                siblings: merged.versions().to_vec(),
+                context: merged.context(),
+            };
+            let key = key.clone();
+            self.reply(req, key, body);
+        }
+        if all {
+            self.read_repair(req, now);
+        }
+    }
+
+    /// Sends the merged versions to every replica whose reply lacked some of them.
+    fn read_repair(&mut self, req: RequestId, _now: Time) {
+        let Some(p) = self.finish(req) else {
+            return;
+        };
+        let Pending::Get {
+            key,
+            replies,
+            merged,
+            ..
+        } = p.op
+        else {
+            return;
+        };
+        for (node, versions, stand_in) in replies {
+            // A stand-in's copy is under a hint; handoff, not read repair, takes care of it.
+            if stand_in || versions == merged {
+                continue;
+            }
+            self.stats.read_repairs += 1;
+            self.event(NodeEvent::ReadRepair {
+                key: key.clone(),
+                to: node,
+            });
+            if node == self.id {
+                self.merge_into_store(&key, &merged);
+            } else {
+                self.send(
+                    node,
+                    Msg::ReadRepair {
+                        key: key.clone(),
+                        versions: merged.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn finish(&mut self, req: RequestId) -> Option<PendingReq> {
+        let p = self.pending.remove(&req)?;
+        self.deadlines.remove(&(p.deadline, req));
+        Some(p)
+    }
+
+    fn on_message(&mut self, now: Time, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Gossip { digest } => {
+                let changes = self.membership.merge(now, from, &digest);
+                self.on_member_changes(now, changes);
+            }
+            Msg::Forward { req, request } => {
+                let targets = self.targets_for(request.key().as_str());
+                self.coordinate(now, req, request, targets);
+            }
+            Msg::Put {
+                req,
+                key,
+                version,
+                hint,
+            } => {
+                match hint {
+                    Some(owner) if owner != self.id => self.store_hint(owner, &key, &version),
+                    _ => {
+                        let mut one = VersionSet::new();
+                        one.insert(version);
+                        self.merge_into_store(&key, &one);
+                    }
+                }
+                self.send(from, Msg::PutAck { req });
+            }
+            Msg::PutAck { req } => {
+                if let Some(PendingReq {
+                    op: Pending::Put { acks, .. },
+                    ..
+                }) = self.pending.get_mut(&req)
+                {
+                    *acks += 1;
+                    self.check_put(req);
+                }
+            }
+            Msg::Get { req, key } => {
+                let versions = self.read_local(&key, true);
+                self.send(from, Msg::GetReply { req, versions });
+            }
+            Msg::GetReply { req, versions } => {
+                let lww = self.cfg.conflict_mode == ConflictMode::LastWriteWins;
+                if let Some(p) = self.pending.get_mut(&req) {
+                    let stand_in = p
+                        .targets
+                        .iter()
+                        .any(|&(t, h)| t == from && h.is_some());
+                    if let Pending::Get {
+                        replies, merged, ..
+                    } = &mut p.op
+                    {
+                        if replies.iter().any(|(n, _, _)| *n == from) {
+                            return;
+                        }
+                        if lww {
+                            for v in versions.versions() {
+                                merged.insert_lww(v.clone());
+                            }
+                        } else {
+                            merged.merge(&versions);
+                        }
+                        replies.push((from, versions, stand_in));
+                        self.check_get(req, now);
+                    }
+                }
+            }
+            Msg::ReadRepair { key, versions } => {
+                self.merge_into_store(&key, &versions);
+            }
+            Msg::Handoff { records } => {
+                let mut keys = Vec::with_capacity(records.len());
+                for (key, set) in records {
+                    let dots = set.versions().iter().map(|v| v.dot).collect();
+                    self.merge_into_store(&key, &set);
+                    keys.push((key, dots));
+                }
+                self.send(from, Msg::HandoffAck { keys });
+            }
+            Msg::HandoffAck { keys } => {
+                let mut delivered = 0;
+                if let Some(held) = self.hints.get_mut(&from) {
+                    for (key, dots) in keys {
+                        let done = held
+                            .get(key.as_str())
+                            .is_some_and(|vs| vs.versions().iter().all(|v| dots.contains(&v.dot)));
+                        if done {
+                            held.remove(key.as_str());
+                            delivered += 1;
+                        }
+                    }
+                    if held.is_empty() {
+                        self.hints.remove(&from);
+                    }
+                }
+                if delivered > 0 {
+                    self.stats.hints_delivered += delivered as u64;
+                    self.event(NodeEvent::HintDelivered {
+                        owner: from,
+                        keys: delivered,
+                    });
+                }
+            }
+            Msg::Merkle {
+                range,
+                exchange,
+                step,
+            } => self.on_merkle(from, range, exchange, step),
+        }
+    }
+
+    fn on_member_changes(&mut self, now: Time, changes: Vec<MemberChange>) {
+        for c in changes {
+            let revived = matches!(c.kind, crate::gossip::ChangeKind::BecameAlive);
+            let node = c.node;
+            self.event(NodeEvent::Member(c));
+            if revived {
+                self.hand_off(now, node, true);
+            }
+        }
+    }
+
+    /// Sends the replicas held for `owner` if gossip says it is alive (seed §4 hinted handoff).
+    fn hand_off(&mut self, now: Time, owner: NodeId, force: bool) {
+        if !self.membership.is_alive(owner) {
+            return;
+        }
+        let Some(held) = self.hints.get(&owner) else {
+            return;
+        };
+        // Retry at most every five rounds until the owner acknowledges.
+        let retry = self.cfg.gossip_interval_ms * 5;
+        if !force
+            && self
+                .last_handoff
+                .get(&owner)
+                .is_some_and(|&t| now.since(t) < retry)
+        {
+            return;
+        }
+        let records: Vec<(Key, VersionSet)> =
+            held.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        self.last_handoff.insert(owner, now);
+        self.send(owner, Msg::Handoff { records });
+    }
+
+    fn on_timer(&mut self, now: Time) {
+        while let Some(&(d, req)) = self.deadlines.first() {
+            if d > now {
+                break;
+            }
+            self.on_deadline(now, req);
+        }
+        if now >= self.next_gossip {
+            self.next_gossip = now.plus(self.cfg.gossip_interval_ms);
+            self.gossip_round(now);
+        }
+        if now >= self.next_anti_entropy {
+            self.next_anti_entropy = now.plus(self.cfg.anti_entropy_interval_ms);
+            self.start_anti_entropy();
+        }
+    }
+
+    fn on_deadline(&mut self, now: Time, req: RequestId) {
+        let Some(p) = self.pending.get(&req) else {
+            self.deadlines.retain(|&(_, r)| r != req);
+            return;
+        };
+        match &p.op {
+            Pending::Put {
+                key, acks, replied, ..
+            } => {
+                let (key, acks, replied) = (key.clone(), *acks, *replied);
+                self.finish(req);
+                if !replied {
+                    let needed = self.cfg.w;
+                    self.reply(
+                        req,
+                        key,
+                        ReplyBody::Failed(RequestError::Timeout { got: acks, needed }),
+                    );
+                }
+            }
+            Pending::Get {
+                key,
+                replies,
+                replied,
+                ..
+            } => {
+                let (key, got, replied) = (key.clone(), replies.len() as u8, *replied);
+                if replied {
+                    // Repair the replicas that answered; the silent ones are anti-entropy's job.
+                    self.read_repair(req, now);
+                } else {
+                    self.finish(req);
+                    let needed = self.cfg.r;
+                    self.reply(
+                        req,
+                        key,
+                        ReplyBody::Failed(RequestError::Timeout { got, needed }),
+                    );
+                }
+            }
+        }
+    }
+
+    fn gossip_round(&mut self, now: Time) {
+        self.membership.tick(now);
+        let changes = self
+            .membership
+            .check(now, self.cfg.t_fail_ms, self.cfg.t_cleanup_ms);
+        self.on_member_changes(now, changes);
+        let peers = self
+            .membership
+            .pick_targets(&mut self.rng, usize::from(self.cfg.fanout));
+        if !peers.is_empty() {
+            let digest = self.membership.digest();
+            for p in peers {
+                self.send(
+                    p,
+                    Msg::Gossip {
+                        digest: digest.clone(),
+                    },
+                );
+            }
+        }
+        let owners: Vec<NodeId> = self.hints.keys().copied().collect();
+        for owner in owners {
+            self.hand_off(now, owner, false);
+        }
+    }
+
+    /// Brings every range's Merkle tree up to date with the keys changed since.
+    fn flush_dirty(&mut self) {
+        if self.dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut self.dirty);
+        for key in dirty {
+            let range = self.ring.range_of_key(self.ring.position_of_key(key.as_str()));
+            let Some(t) = self.trees.get_mut(&range) else {
+                continue;
+            };
+            match self.store.peek(key.as_str()) {
+                Some(set) => t.tree.update(&key, record_digest(&set)),
+                None => t.tree.remove(&key),
+            }
+        }
+    }
+
+    /// Starts a Merkle comparison of the next range with another live replica of it (seed §5).
+    fn start_anti_entropy(&mut self) {
+        if self.trees.is_empty() {
+            return;
+        }
+        let ranges: Vec<RangeId> = self.trees.keys().copied().collect();
+        let range = ranges[self.ae_cursor % ranges.len()];
+        self.ae_cursor += 1;
+        self.start_merkle(range);
+    }
+
+    /// Starts a Merkle comparison of `range` with the next live replica; false if there is none.
+    pub fn start_merkle(&mut self, range: RangeId) -> bool {
+        let replicas = self.ring.preference_list(range, usize::from(self.cfg.n));
+        let peers: Vec<NodeId> = replicas
+            .into_iter()
+            .filter(|&p| p != self.id && self.membership.is_alive(p))
+            .collect();
+        if peers.is_empty() || !self.trees.contains_key(&range) {
+            return false;
+        }
+        let peer = peers[self.rng.below(peers.len() as u64) as usize];
+        self.flush_dirty();
+        let hash = self.trees[&range].tree.root();
+        self.exchange += 1;
+        self.stats.merkle_exchanges += 1;
+        self.send_merkle(peer, range, self.exchange, MerkleStep::Root { hash });
+        true
+    }
+
+    fn send_merkle(&mut self, to: NodeId, range: RangeId, exchange: u64, step: MerkleStep) {
+        let msg = Msg::Merkle {
+            range,
+            exchange,
+            step,
+        };
+        if let Msg::Merkle { step, .. } = &msg {
+            match step {
+                MerkleStep::Root { .. } => self.stats.merkle_hashes_sent += 1,
+                MerkleStep::Level { hashes, .. } => {
+                    self.stats.merkle_hashes_sent += hashes.len() as u64
+                }
+                MerkleStep::Buckets { records, .. } => {
+                    self.stats.merkle_keys_sent += records.len() as u64
+                }
+                MerkleStep::InSync => {}
+            }
+        }
+        self.stats.merkle_bytes_sent += msg.wire_bytes() as u64;
+        self.send(to, msg);
+    }
+
+    fn on_merkle(&mut self, from: NodeId, range: RangeId, exchange: u64, step: MerkleStep) {
+        self.flush_dirty();
+        let Some(rt) = self.trees.get(&range) else {
+            return;
+        };
+        let tree = &rt.tree;
+        let depth = tree.depth();
+        match step {
+            MerkleStep::Root { hash } => {
+                if hash == tree.root() {
+                    self.send_merkle(from, range, exchange, MerkleStep::InSync);
+                    self.event(NodeEvent::MerkleInSync { peer: from, range });
+                } else if depth == 0 {
+                    let records = self.bucket_records(range, &[0]);
+                    let step = MerkleStep::Buckets {
+                        buckets: vec![0],
+                        records,
+                        reply: true,
+                    };
+                    self.send_merkle(from, range, exchange, step);
+                } else {
+                    let (l, r) = tree.children(0, 0);
+                    let step = MerkleStep::Level {
+                        level: 1,
+                        indices: vec![0, 1],
+                        hashes: vec![l, r],
+                    };
+                    self.send_merkle(from, range, exchange, step);
+                }
+            }
+            MerkleStep::Level {
+                level,
+                indices,
+                hashes,
+            } => {
+                let differing: Vec<u32> = indices
+                    .iter()
+                    .zip(&hashes)
+                    .filter(|(i, h)| tree.node(u32::from(level), **i) != **h)
+                    .map(|(i, _)| *i)
+                    .collect();
+                if differing.is_empty() {
+                    self.send_merkle(from, range, exchange, MerkleStep::InSync);
+                    self.event(NodeEvent::MerkleInSync { peer: from, range });
+                } else if u32::from(level) >= depth {
+                    let records = self.bucket_records(range, &differing);
+                    let step = MerkleStep::Buckets {
+                        buckets: differing,
+                        records,
+                        reply: true,
+                    };
+                    self.send_merkle(from, range, exchange, step);
+                } else {
+                    let next = level + 1;
+                    let mut idx = Vec::with_capacity(differing.len() * 2);
+                    let mut hs = Vec::with_capacity(differing.len() * 2);
+                    for i in differing {
+                        let (l, r) = tree.children(u32::from(level), i);
+                        idx.push(2 * i);
+                        hs.push(l);
+                        idx.push(2 * i + 1);
+                        hs.push(r);
+                    }
+                    let step = MerkleStep::Level {
+                        level: next,
+                        indices: idx,
+                        hashes: hs,
+                    };
+                    self.send_merkle(from, range, exchange, step);
+                }
+            }
+            MerkleStep::Buckets {
+                buckets,
+                records,
+                reply,
+            } => {
+                let answer = reply.then(|| self.bucket_records(range, &buckets));
+                let keys = records.len();
+                for (key, set) in &records {
+                    self.merge_into_store(key, set);
+                }
+                if let Some(mine) = answer {
+                    let step = MerkleStep::Buckets {
+                        buckets: buckets.clone(),
+                        records: mine,
+                        reply: false,
+                    };
+                    self.send_merkle(from, range, exchange, step);
+                }
+                self.event(NodeEvent::MerkleSynced {
+                    peer: from,
+                    range,
+                    buckets,
+                    keys,
+                });
+            }
+            MerkleStep::InSync => {
+                self.event(NodeEvent::MerkleInSync { peer: from, range });
+            }
+        }
+    }
+
+    fn bucket_records(&self, range: RangeId, buckets: &[u32]) -> Vec<(Key, VersionSet)> {
+        let Some(rt) = self.trees.get(&range) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for &b in buckets {
+            for key in rt.tree.bucket_keys(b) {
+                if let Some(set) = self.store.peek(key.as_str()) {
+                    out.push((key.clone(), set));
+                }
+            }
+        }
+        out
+    }
+
+    /// Every acknowledged dot of `key` this node holds, directly or covered by a later version.
+    pub fn covers(&self, key: &str, dot: Dot) -> bool {
+        self.store.peek(key).is_some_and(|set| {
+            set.versions()
+                .iter()
+                .any(|v| v.dot == dot || v.context.counter(dot.node) >= dot.counter)
+        })
+    }
+}
+
+/// SHA-256 of a version set's encoding: what a Merkle leaf hashes for one key.
+pub fn record_digest(set: &VersionSet) -> Hash {
+    let mut buf = Vec::with_capacity(64);
+    set.encode(&mut buf);
+    Sha256::digest(&buf).into()
+}

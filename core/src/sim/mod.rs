@@ -1,0 +1,770 @@
+//! The discrete-event simulator: nodes, a network of in-flight messages, faults, clients and a trace.
+//!
+//! One seed drives everything. Events are ordered by `(time, seq)`, where `seq` only grows, so ties
+//! break the same way every run, natively and in wasm.
+
+mod invariants;
+mod trace;
+mod workload;
+
+pub use invariants::{AckReport, ConvergenceReport, LostWrite};
+pub use trace::{DropReason, TraceEvent, TraceKind};
+pub use workload::Workload;
+
+use crate::config::{Config, ConfigError};
+use crate::message::{InFlight, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
+use crate::node::{Input, Node, NodeEvent, Output};
+use crate::ring::Ring;
+use crate::rng::{Ratio, Rng};
+use crate::types::{Key, NodeId, RequestId, Time};
+use crate::vclock::Dot;
+use serde::{Deserialize, Serialize};
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::sync::Arc;
+use trace::TraceHasher;
+use workload::{ClientState, WorkloadDriver};
+
+/// A fault the simulator can inject, deterministically.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Fault {
+    /// The node stops; its state is kept.
+    Crash(NodeId),
+    /// A crashed node starts again with the state it had.
+    Restart(NodeId),
+    /// The node's storage and hints are lost (a permanent failure replaced by an empty disk).
+    Wipe(NodeId),
+    /// These nodes can no longer exchange messages with the rest (a symmetric cut).
+    Partition(Vec<NodeId>),
+    /// Every partition is removed.
+    Heal,
+    /// The network drops each message with this probability.
+    Loss(Ratio),
+    /// Message latency is drawn from this range, ms.
+    Latency {
+        /// Smallest latency.
+        min_ms: u64,
+        /// Largest latency.
+        max_ms: u64,
+    },
+}
+
+/// Something scheduled in a scripted run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Action {
+    /// Inject a fault.
+    Fault(Fault),
+    /// A client sends `request` to node `via`.
+    Submit {
+        /// The node contacted.
+        via: NodeId,
+        /// The request.
+        request: Request,
+    },
+    /// Start a Merkle comparison of every range `node` replicates.
+    AntiEntropy(NodeId),
+}
+
+/// What one `step` did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepKind {
+    /// A message arrived.
+    Deliver {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Kind.
+        kind: MsgKind,
+    },
+    /// A message died.
+    Drop {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// Kind.
+        kind: MsgKind,
+    },
+    /// A node's timer fired (gossip round, anti-entropy, request deadline).
+    Timer(NodeId),
+    /// A client request reached its first node.
+    Submit(RequestId),
+    /// A client gave up waiting.
+    ClientTimeout(RequestId),
+    /// A scripted action ran.
+    Action,
+    /// A workload client woke up.
+    ClientWake,
+}
+
+/// The result of one `step`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepInfo {
+    /// Simulated time of the event.
+    pub time: Time,
+    /// What happened.
+    pub kind: StepKind,
+}
+
+/// Counters of the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Events processed.
+    pub events: u64,
+    /// Messages sent, by `MsgKind::index`.
+    pub sent_by_kind: [u64; 10],
+    /// Messages delivered.
+    pub delivered: u64,
+    /// Messages dropped (loss, partition, receiver down).
+    pub dropped: u64,
+    /// Bytes put on the wire.
+    pub bytes_sent: u64,
+    /// Requests submitted.
+    pub requests: u64,
+    /// Puts acknowledged to the client.
+    pub puts_ok: u64,
+    /// Gets answered.
+    pub gets_ok: u64,
+    /// Requests that failed.
+    pub failed: u64,
+    /// Times a node marked a member offline that was never crashed or cut off.
+    pub false_suspicions: u64,
+}
+
+/// An acknowledged write: the client was told `dot` of `key` reached W replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckedWrite {
+    /// The key.
+    pub key: Key,
+    /// The version's dot.
+    pub dot: Dot,
+    /// When the client got the ack.
+    pub at: Time,
+}
+
+#[derive(Clone, Debug)]
+enum Ev {
+    Deliver { info: InFlight, msg: Msg },
+    Timer(NodeId),
+    Submit { req: RequestId, via: NodeId, request: Request },
+    ClientDeadline(RequestId),
+    Action(Action),
+    ClientWake(u32),
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    at: Time,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.at, self.seq).cmp(&(o.at, o.seq))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Outstanding {
+    via: NodeId,
+    key: Key,
+    client: Option<u32>,
+}
+
+/// A simulated cluster.
+#[derive(Clone, Debug)]
+pub struct Simulation {
+    cfg: Arc<Config>,
+    ring: Arc<Ring>,
+    nodes: Vec<Node>,
+    up: Vec<bool>,
+    /// Partition group of each node; nodes talk only within a group.
+    group: Vec<u16>,
+    /// Nodes that were ever crashed or cut off (so suspecting them is not a false positive).
+    faulted: Vec<bool>,
+    loss: Ratio,
+    latency: (u64, u64),
+    now: Time,
+    seq: u64,
+    next_msg: u64,
+    next_req: u64,
+    queue: BinaryHeap<Reverse<Queued>>,
+    timer_at: Vec<Option<Time>>,
+    net_rng: Rng,
+    trace: VecDeque<TraceEvent>,
+    trace_capacity: usize,
+    hasher: TraceHasher,
+    stats: SimStats,
+    outstanding: BTreeMap<RequestId, Outstanding>,
+    replies: BTreeMap<RequestId, (Time, Reply)>,
+    acked: Vec<AckedWrite>,
+    workload: Option<WorkloadDriver>,
+}
+
+/// How many replies the simulator remembers for `reply`.
+const REPLIES_KEPT: usize = 4096;
+
+impl Simulation {
+    /// A cluster as `cfg` describes it, all nodes up, at time zero.
+    pub fn new(cfg: Config) -> Result<Simulation, ConfigError> {
+        cfg.validate()?;
+        let ids: Vec<NodeId> = (0..cfg.nodes).map(NodeId).collect();
+        let ring = Arc::new(Ring::new(&ids, cfg.vnodes));
+        let cfg = Arc::new(cfg);
+        let nodes: Vec<Node> = ids
+            .iter()
+            .map(|&id| Node::new(id, cfg.clone(), ring.clone(), Time::ZERO))
+            .collect();
+        let n = nodes.len();
+        let mut sim = Simulation {
+            net_rng: Rng::derive(cfg.seed, "network", 0),
+            loss: cfg.loss,
+            latency: (cfg.latency_min_ms, cfg.latency_max_ms),
+            cfg,
+            ring,
+            nodes,
+            up: vec![true; n],
+            group: vec![0; n],
+            faulted: vec![false; n],
+            now: Time::ZERO,
+            seq: 0,
+            next_msg: 0,
+            next_req: 0,
+            queue: BinaryHeap::new(),
+            timer_at: vec![None; n],
+            trace: VecDeque::new(),
+            trace_capacity: 50_000,
+            hasher: TraceHasher::new(),
+            stats: SimStats::default(),
+            outstanding: BTreeMap::new(),
+            replies: BTreeMap::new(),
+            acked: Vec::new(),
+            workload: None,
+        };
+        for i in 0..n {
+            sim.schedule_timer(NodeId(i as u16));
+        }
+        Ok(sim)
+    }
+
+    /// Keeps at most `cap` trace events in memory (0 keeps none; the trace hash covers all).
+    pub fn set_trace_capacity(&mut self, cap: usize) {
+        self.trace_capacity = cap;
+        while self.trace.len() > cap {
+            self.trace.pop_front();
+        }
+    }
+
+    /// Starts a closed-loop client workload (see [`Workload`]).
+    pub fn start_workload(&mut self, w: Workload) {
+        let driver = WorkloadDriver::new(&self.cfg, w);
+        let clients = driver.clients();
+        self.workload = Some(driver);
+        for c in 0..clients {
+            self.push(self.now.plus(u64::from(c % 10)), Ev::ClientWake(c));
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The ring.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Every node, by id.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// One node; `None` for an unknown id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index())
+    }
+
+    /// One node, mutably (its Merkle trees are brought up to date lazily).
+    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
+        self.nodes.get_mut(id.index())
+    }
+
+    /// Whether the node is running.
+    pub fn is_up(&self, id: NodeId) -> bool {
+        self.up.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The partition group of each node (all 0 when there is no partition).
+    pub fn partition_groups(&self) -> &[u16] {
+        &self.group
+    }
+
+    /// The current loss ratio.
+    pub fn loss(&self) -> Ratio {
+        self.loss
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &SimStats {
+        &self.stats
+    }
+
+    /// The most recent trace events (up to the trace capacity).
+    pub fn trace(&self) -> &VecDeque<TraceEvent> {
+        &self.trace
+    }
+
+    /// A digest of every trace event so far: equal digests mean equal runs.
+    pub fn trace_hash(&self) -> u64 {
+        self.hasher.finish()
+    }
+
+    /// Acknowledged writes so far.
+    pub fn acked_writes(&self) -> &[AckedWrite] {
+        &self.acked
+    }
+
+    /// The reply to `req`, once it came (recent requests only).
+    pub fn reply(&self, req: RequestId) -> Option<&Reply> {
+        self.replies.get(&req).map(|(_, r)| r)
+    }
+
+    /// Messages in the network now, in no particular order.
+    pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
+        self.queue.iter().filter_map(|Reverse(q)| match &q.ev {
+            Ev::Deliver { info, .. } => Some(info),
+            _ => None,
+        })
+    }
+
+    /// Time of the next event, if any.
+    pub fn next_event_time(&self) -> Option<Time> {
+        self.queue.peek().map(|Reverse(q)| q.at)
+    }
+
+    fn push(&mut self, at: Time, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued {
+            at,
+            seq: self.seq,
+            ev,
+        }));
+    }
+
+    fn record(&mut self, kind: TraceKind) {
+        let ev = TraceEvent {
+            time: self.now,
+            kind,
+        };
+        self.hasher.add(&ev);
+        if self.trace_capacity > 0 {
+            if self.trace.len() >= self.trace_capacity {
+                self.trace.pop_front();
+            }
+            self.trace.push_back(ev);
+        }
+    }
+
+    /// A client sends `request` to node `via` now. The reply comes later (see [`Simulation::reply`]).
+    pub fn submit(&mut self, via: NodeId, request: Request) -> RequestId {
+        self.submit_at(self.now, via, request, None)
+    }
+
+    fn submit_at(
+        &mut self,
+        at: Time,
+        via: NodeId,
+        request: Request,
+        client: Option<u32>,
+    ) -> RequestId {
+        self.next_req += 1;
+        let req = RequestId(self.next_req);
+        self.stats.requests += 1;
+        self.outstanding.insert(
+            req,
+            Outstanding {
+                via,
+                key: request.key().clone(),
+                client,
+            },
+        );
+        self.push(at, Ev::Submit { req, via, request });
+        // The client's own timeout: a reply lost with a crashed coordinator still ends the request.
+        let patience = self.cfg.request_timeout_ms + 2 * self.latency.1 + 1;
+        self.push(at.plus(patience), Ev::ClientDeadline(req));
+        req
+    }
+
+    /// Schedules `action` at time `at` (not before now).
+    pub fn schedule(&mut self, at: Time, action: Action) {
+        self.push(at.max(self.now), Ev::Action(action));
+    }
+
+    /// Injects a fault now.
+    pub fn apply(&mut self, fault: Fault) {
+        self.record(TraceKind::Fault(fault.clone()));
+        match fault {
+            Fault::Crash(n) if n.index() < self.nodes.len() => {
+                self.up[n.index()] = false;
+                self.faulted[n.index()] = true;
+                self.timer_at[n.index()] = None;
+            }
+            Fault::Restart(n) if n.index() < self.nodes.len() => {
+                if !self.up[n.index()] {
+                    self.up[n.index()] = true;
+                    let now = self.now;
+                    self.nodes[n.index()].restart(now);
+                    self.schedule_timer(n);
+                }
+            }
+            Fault::Wipe(n) if n.index() < self.nodes.len() => {
+                self.faulted[n.index()] = true;
+                self.nodes[n.index()].wipe();
+            }
+            Fault::Partition(side) => {
+                let g = self.group.iter().copied().max().unwrap_or(0) + 1;
+                for n in side {
+                    if let Some(slot) = self.group.get_mut(n.index()) {
+                        *slot = g;
+                        self.faulted[n.index()] = true;
+                    }
+                }
+                // The rest lose contact with them too.
+                if self.group.iter().any(|&x| x != g) {
+                    for (i, &x) in self.group.iter().enumerate() {
+                        if x != g {
+                            self.faulted[i] = true;
+                        }
+                    }
+                }
+            }
+            Fault::Heal => self.group.iter_mut().for_each(|g| *g = 0),
+            Fault::Loss(r) if r.is_valid() => self.loss = r,
+            Fault::Latency { min_ms, max_ms } if min_ms >= 1 && max_ms >= min_ms => {
+                self.latency = (min_ms, max_ms)
+            }
+            _ => {}
+        }
+    }
+
+    fn schedule_timer(&mut self, id: NodeId) {
+        let i = id.index();
+        if !self.up[i] {
+            return;
+        }
+        if let Some(t) = self.nodes[i].poll_timeout() {
+            let t = t.max(self.now);
+            if self.timer_at[i].is_none_or(|cur| t < cur || cur < self.now) {
+                self.timer_at[i] = Some(t);
+                self.push(t, Ev::Timer(id));
+            }
+        }
+    }
+
+    /// Feeds one input to a node, then routes everything it outputs.
+    fn drive(&mut self, id: NodeId, input: Input) {
+        let now = self.now;
+        self.nodes[id.index()].handle(now, input);
+        while let Some(out) = self.nodes[id.index()].poll_output() {
+            match out {
+                Output::Send { to, msg } => self.send(id, to, msg),
+                Output::Reply(reply) => self.on_reply(reply),
+                Output::Event(e) => self.on_node_event(id, e),
+            }
+        }
+        self.schedule_timer(id);
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        let kind = msg.kind();
+        let bytes = msg.wire_bytes() as u32;
+        let latency = self.net_rng.range_inclusive(self.latency.0, self.latency.1);
+        let doomed = self.net_rng.chance(self.loss);
+        self.next_msg += 1;
+        let info = InFlight {
+            id: self.next_msg,
+            from,
+            to,
+            kind,
+            sent_at: self.now,
+            deliver_at: self.now.plus(latency),
+            doomed,
+            bytes,
+        };
+        self.stats.sent_by_kind[kind.index()] += 1;
+        self.stats.bytes_sent += u64::from(bytes);
+        self.record(TraceKind::Send {
+            id: info.id,
+            from,
+            to,
+            kind,
+            bytes,
+            deliver_at: info.deliver_at,
+        });
+        self.push(info.deliver_at, Ev::Deliver { info, msg });
+    }
+
+    fn on_reply(&mut self, reply: Reply) {
+        let Some(o) = self.outstanding.remove(&reply.req) else {
+            return; // the client already gave up
+        };
+        let ok = !matches!(reply.body, ReplyBody::Failed(_));
+        match &reply.body {
+            ReplyBody::PutOk { version } => {
+                self.stats.puts_ok += 1;
+                self.acked.push(AckedWrite {
+                    key: reply.key.clone(),
+                    dot: version.dot,
+                    at: self.now,
+                });
+            }
+            ReplyBody::GetOk { .. } => self.stats.gets_ok += 1,
+            ReplyBody::Failed(_) => self.stats.failed += 1,
+        }
+        self.record(TraceKind::Reply {
+            req: reply.req,
+            coordinator: reply.coordinator,
+            ok,
+        });
+        if let Some(c) = o.client {
+            self.workload_reply(c, &reply);
+        }
+        if self.replies.len() >= REPLIES_KEPT {
+            self.replies.pop_first();
+        }
+        self.replies.insert(reply.req, (self.now, reply));
+    }
+
+    fn on_node_event(&mut self, id: NodeId, e: NodeEvent) {
+        if let NodeEvent::Member(c) = &e {
+            if matches!(c.kind, crate::gossip::ChangeKind::BecameOffline) && !self.faulted[c.node.index()]
+            {
+                self.stats.false_suspicions += 1;
+            }
+        }
+        self.record(TraceKind::Node { node: id, event: e });
+    }
+
+    fn workload_reply(&mut self, client: u32, reply: &Reply) {
+        let Some(w) = self.workload.as_mut() else {
+            return;
+        };
+        let now = self.now;
+        match w.on_reply(client, reply, now) {
+            ClientState::Submit { via, request } => {
+                self.submit_at(now, via, request, Some(client));
+            }
+            ClientState::Sleep(until) => self.push(until, Ev::ClientWake(client)),
+        }
+    }
+
+    /// Processes the earliest event; `None` when nothing is left to do.
+    pub fn step(&mut self) -> Option<StepInfo> {
+        loop {
+            let Reverse(q) = self.queue.pop()?;
+            self.now = self.now.max(q.at);
+            let kind = match q.ev {
+                Ev::Timer(id) => {
+                    // A timer superseded by an earlier one, or of a crashed node, is stale.
+                    if !self.up[id.index()] || self.timer_at[id.index()] != Some(q.at) {
+                        continue;
+                    }
+                    self.timer_at[id.index()] = None;
+                    self.drive(id, Input::Timer);
+                    StepKind::Timer(id)
+                }
+                Ev::Deliver { info, msg } => self.deliver(info, msg),
+                Ev::Submit { req, via, request } => {
+                    self.record(TraceKind::Submit {
+                        req,
+                        via,
+                        key: request.key().clone(),
+                        put: matches!(request, Request::Put { .. }),
+                    });
+                    if via.index() >= self.nodes.len() {
+                        self.fail_request(req, via, RequestError::UnknownNode);
+                    } else if !self.up[via.index()] {
+                        self.fail_request(req, via, RequestError::NodeDown);
+                    } else {
+                        self.drive(via, Input::Client { req, request });
+                    }
+                    StepKind::Submit(req)
+                }
+                Ev::ClientDeadline(req) => {
+                    let Some(o) = self.outstanding.get(&req) else {
+                        continue;
+                    };
+                    let via = o.via;
+                    let needed = self.cfg.w.max(self.cfg.r);
+                    self.fail_request(req, via, RequestError::Timeout { got: 0, needed });
+                    StepKind::ClientTimeout(req)
+                }
+                Ev::Action(a) => {
+                    self.run_action(a);
+                    StepKind::Action
+                }
+                Ev::ClientWake(c) => {
+                    let now = self.now;
+                    if let Some((via, request)) = self.workload.as_mut().map(|w| w.next(c, now)) {
+                        self.submit_at(now, via, request, Some(c));
+                    }
+                    StepKind::ClientWake
+                }
+            };
+            self.stats.events += 1;
+            return Some(StepInfo {
+                time: self.now,
+                kind,
+            });
+        }
+    }
+
+    fn fail_request(&mut self, req: RequestId, via: NodeId, e: RequestError) {
+        let key = self
+            .outstanding
+            .get(&req)
+            .map(|o| o.key.clone())
+            .unwrap_or_else(|| Key::from(""));
+        self.on_reply(Reply {
+            req,
+            key,
+            coordinator: via,
+            body: ReplyBody::Failed(e),
+        });
+    }
+
+    fn run_action(&mut self, a: Action) {
+        match a {
+            Action::Fault(f) => self.apply(f),
+            Action::Submit { via, request } => {
+                self.submit(via, request);
+            }
+            Action::AntiEntropy(n) => {
+                if self.is_up(n) {
+                    let ranges: Vec<_> = self.nodes[n.index()].ranges().collect();
+                    for r in ranges {
+                        self.nodes[n.index()].start_merkle(r);
+                    }
+                    self.drive(n, Input::Timer);
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, info: InFlight, msg: Msg) -> StepKind {
+        let (from, to, kind) = (info.from, info.to, info.kind);
+        let reason = if info.doomed {
+            Some(DropReason::Loss)
+        } else if to.index() >= self.nodes.len() || !self.up[to.index()] {
+            Some(DropReason::NodeDown)
+        } else if self.group[from.index()] != self.group[to.index()] {
+            Some(DropReason::Partition)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.stats.dropped += 1;
+            self.record(TraceKind::Drop {
+                id: info.id,
+                from,
+                to,
+                kind,
+                reason,
+            });
+            return StepKind::Drop { from, to, kind };
+        }
+        self.stats.delivered += 1;
+        self.record(TraceKind::Deliver {
+            id: info.id,
+            from,
+            to,
+            kind,
+        });
+        self.drive(to, Input::Message { from, msg });
+        StepKind::Deliver { from, to, kind }
+    }
+
+    /// Runs every event up to and including time `t`, then sets the clock to `t`.
+    pub fn run_until(&mut self, t: Time) -> u64 {
+        let mut n = 0;
+        while self.next_event_time().is_some_and(|at| at <= t) {
+            if self.step().is_some() {
+                n += 1;
+            }
+        }
+        self.now = self.now.max(t);
+        n
+    }
+
+    /// Runs to the next protocol round boundary (a multiple of the gossip interval).
+    pub fn step_round(&mut self) -> u64 {
+        let round = self.cfg.gossip_interval_ms;
+        let boundary = Time((self.now.0 / round + 1) * round);
+        let mut n = 0;
+        while self.next_event_time().is_some_and(|at| at < boundary) {
+            if self.step().is_some() {
+                n += 1;
+            }
+        }
+        self.now = self.now.max(boundary);
+        n
+    }
+
+    /// The current protocol round (time divided by the gossip interval).
+    pub fn round(&self) -> u64 {
+        self.now.0 / self.cfg.gossip_interval_ms
+    }
+
+    /// Runs `n` events (fewer if the queue empties); returns how many ran.
+    pub fn run_steps(&mut self, n: u64) -> u64 {
+        let mut done = 0;
+        while done < n && self.step().is_some() {
+            done += 1;
+        }
+        done
+    }
+}
+
+/// Delivered events per second of a bare event kernel: the simulator's queue with a no-op handler
+/// that keeps `in_flight` events circulating. The simulator's own rate is reported as a ratio to it.
+pub fn bare_kernel(events: u64, in_flight: u64, seed: u64) -> u64 {
+    let mut rng = Rng::derive(seed, "kernel", 0);
+    let mut q: BinaryHeap<Reverse<Queued>> = BinaryHeap::new();
+    let mut seq = 0;
+    for i in 0..in_flight {
+        seq += 1;
+        q.push(Reverse(Queued {
+            at: Time(rng.below(30)),
+            seq,
+            ev: Ev::Timer(NodeId((i % 16) as u16)),
+        }));
+    }
+    let mut sum = 0u64;
+    for _ in 0..events {
+        let Some(Reverse(e)) = q.pop() else { break };
+        sum = sum.wrapping_add(e.seq);
+        seq += 1;
+        let at = e.at.plus(rng.range_inclusive(5, 30));
+        q.push(Reverse(Queued { at, seq, ev: e.ev }));
+    }
+    sum
+}
