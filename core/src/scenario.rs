@@ -267,8 +267,17 @@ impl Scenario {
         let writes: Vec<Action> = (0..40)
             .map(|i| put((i % 4) as u16, &Key::from(format!("k{i}")), &format!("v{i}"), &[]))
             .collect();
-        let late: Vec<Action> = (40..43)
-            .map(|i| put(0, &Key::from(format!("k{i}")), &format!("v{i}"), &[]))
+        // Three keys S1 replicates, each written through another of its replicas while S1 is cut off.
+        let ids: Vec<NodeId> = (0..config.nodes).map(NodeId).collect();
+        let ring = Ring::new(&ids, config.vnodes);
+        let late: Vec<Action> = (40..)
+            .map(|i| Key::from(format!("k{i}")))
+            .filter_map(|k| {
+                let list = ring.preference_list(ring.position_of_key(k.as_str()), 3);
+                let via = list.iter().find(|&&n| n != NodeId(1))?.0;
+                list.contains(&NodeId(1)).then(|| put(via, &k, "late", &[]))
+            })
+            .take(3)
             .collect();
         let mut cut = vec![Action::Fault(Fault::Partition(vec![NodeId(1)]))];
         cut.extend(late);

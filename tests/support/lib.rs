@@ -1,1 +1,53 @@
-//! Cross-module suites of kvlab live in this folder; this library is empty on purpose.
+//! Helpers shared by kvlab's cross-module suites in tests/.
+
+use kvlab_core::{Config, NodeId, Reply, ReplyBody, Request, RequestId, Simulation, Time, Value};
+use kvlab_core::{VectorClock, Version};
+
+/// Submits a put and runs `ms` milliseconds; returns the reply.
+pub fn put(sim: &mut Simulation, via: u16, key: &str, value: &str, ctx: &VectorClock, ms: u64) -> Reply {
+    let req = sim.submit(
+        NodeId(via),
+        Request::Put {
+            key: key.into(),
+            value: Value::from(value),
+            context: ctx.clone(),
+        },
+    );
+    settle(sim, req, ms)
+}
+
+/// Submits a get and runs `ms` milliseconds; returns the reply.
+pub fn get(sim: &mut Simulation, via: u16, key: &str, ms: u64) -> Reply {
+    let req = sim.submit(NodeId(via), Request::Get { key: key.into() });
+    settle(sim, req, ms)
+}
+
+fn settle(sim: &mut Simulation, req: RequestId, ms: u64) -> Reply {
+    let until = sim.now().plus(ms);
+    sim.run_until(until);
+    sim.reply(req)
+        .cloned()
+        .unwrap_or_else(|| panic!("no reply to {req} within {ms} ms"))
+}
+
+/// The siblings and context of a successful get.
+pub fn siblings(reply: &Reply) -> (Vec<Version>, VectorClock) {
+    match &reply.body {
+        ReplyBody::GetOk { siblings, context } => (siblings.clone(), context.clone()),
+        other => panic!("expected GetOk, got {other:?}"),
+    }
+}
+
+/// A cluster config for tests.
+pub fn cfg(nodes: u16, seed: u64) -> Config {
+    Config {
+        nodes,
+        seed,
+        ..Config::default()
+    }
+}
+
+/// Runs until `t`.
+pub fn run_to(sim: &mut Simulation, t: u64) {
+    sim.run_until(Time(t));
+}

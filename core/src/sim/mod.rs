@@ -278,6 +278,11 @@ impl Simulation {
         }
     }
 
+    /// Stops the workload: clients issue no new requests (outstanding ones still finish).
+    pub fn stop_workload(&mut self) {
+        self.workload = None;
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.cfg
