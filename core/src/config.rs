@@ -209,15 +209,70 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let cases: Vec<(Config, &str)> = vec![
-            (Config { nodes: 0, ..Config::default() }, "nodes"),
-            (Config { n: 0, ..Config::default() }, "n"),
-            (Config { r: 4, ..Config::default() }, "r"),
-            (Config { w: 4, ..Config::default() }, "w"),
-            (Config { n: 9, ..Config::default() }, "n"),
-            (Config { vnodes: 0, ..Config::default() }, "vnodes"),
-            (Config { loss: Ratio::new(3, 2), ..Config::default() }, "loss"),
-            (Config { merkle_buckets: 3, ..Config::default() }, "merkle_buckets"),
-            (Config { latency_max_ms: 1, latency_min_ms: 2, ..Config::default() }, "latency_max_ms"),
+            (
+                Config {
+                    nodes: 0,
+                    ..Config::default()
+                },
+                "nodes",
+            ),
+            (
+                Config {
+                    n: 0,
+                    ..Config::default()
+                },
+                "n",
+            ),
+            (
+                Config {
+                    r: 4,
+                    ..Config::default()
+                },
+                "r",
+            ),
+            (
+                Config {
+                    w: 4,
+                    ..Config::default()
+                },
+                "w",
+            ),
+            (
+                Config {
+                    n: 9,
+                    ..Config::default()
+                },
+                "n",
+            ),
+            (
+                Config {
+                    vnodes: 0,
+                    ..Config::default()
+                },
+                "vnodes",
+            ),
+            (
+                Config {
+                    loss: Ratio::new(3, 2),
+                    ..Config::default()
+                },
+                "loss",
+            ),
+            (
+                Config {
+                    merkle_buckets: 3,
+                    ..Config::default()
+                },
+                "merkle_buckets",
+            ),
+            (
+                Config {
+                    latency_max_ms: 1,
+                    latency_min_ms: 2,
+                    ..Config::default()
+                },
+                "latency_max_ms",
+            ),
         ];
         for (cfg, field) in cases {
             let err = cfg.validate().unwrap_err();

@@ -23,5 +23,8 @@ fn digest(words: impl Iterator<Item = u64>) -> u64 {
 fn rng_streams_match_golden() {
     let mut r = Rng::derive(42, "network", 0);
     let got = digest((0..10_000).map(|_| r.next_u64() ^ r.below(1000)));
-    assert_eq!(got, 0x0c69_05ae_a566_2fc2, "rng digest for seed 42: {got:#x}");
+    assert_eq!(
+        got, 0x0c69_05ae_a566_2fc2,
+        "rng digest for seed 42: {got:#x}"
+    );
 }

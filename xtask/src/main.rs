@@ -87,7 +87,9 @@ fn show(c: &Command) -> String {
 
 fn run(mut c: Command) -> Res {
     println!("$ {}", show(&c));
-    let status = c.status().map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
+    let status = c
+        .status()
+        .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
     if status.success() {
         Ok(())
     } else {
@@ -260,7 +262,14 @@ fn serve(args: &[String]) -> Res {
     install_all(false)?;
     println!("\n==> building the page (release) and serving it at http://127.0.0.1:{port}/  (Ctrl-C stops)");
     let mut c = cmd("trunk");
-    c.args(["serve", "--release", "--port", &port, "--address", "127.0.0.1"]);
+    c.args([
+        "serve",
+        "--release",
+        "--port",
+        &port,
+        "--address",
+        "127.0.0.1",
+    ]);
     run(c)
 }
 
@@ -281,7 +290,9 @@ impl Tally {
 fn run_counting(mut c: Command) -> Res<(usize, usize, bool)> {
     println!("$ {}", show(&c));
     c.stdout(Stdio::piped());
-    let mut child = c.spawn().map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
     let out = child.stdout.take().expect("piped stdout");
     let (mut ok, mut bad) = (0, 0);
     let mut stdout = std::io::stdout();
@@ -310,7 +321,10 @@ fn run_counting(mut c: Command) -> Res<(usize, usize, bool)> {
 fn test(args: &[String]) -> Res {
     let skip_browser = args.iter().any(|a| a == "--skip-browser");
     let started = Instant::now();
-    let mut tally = Tally { passed: 0, failed: 0 };
+    let mut tally = Tally {
+        passed: 0,
+        failed: 0,
+    };
     let step = |tally: &mut Tally, name: &str, c: Command, counting: bool| {
         println!("\n==> {name}");
         let t = Instant::now();
@@ -337,7 +351,9 @@ fn test(args: &[String]) -> Res {
             if bad == 0 {
                 tally.failed += 1;
             }
-            eprintln!("\nxtask test: step `{name}` failed; stopping here (later steps did not run).");
+            eprintln!(
+                "\nxtask test: step `{name}` failed; stopping here (later steps did not run)."
+            );
             tally.finish();
         }
         println!("==> {name}: ok ({:.1}s)", t.elapsed().as_secs_f64());
@@ -355,7 +371,14 @@ fn test(args: &[String]) -> Res {
     step(&mut tally, "cargo fmt --check", c, false);
 
     let mut c = cmd("cargo");
-    c.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     step(&mut tally, "cargo clippy", c, false);
 
     let mut c = cmd("cargo");
@@ -363,7 +386,15 @@ fn test(args: &[String]) -> Res {
     step(&mut tally, "cargo test --workspace", c, true);
 
     let mut c = cmd("cargo");
-    c.args(["test", "-p", "kvlab-core", "--target", WASM_TARGET, "--test", "determinism"]);
+    c.args([
+        "test",
+        "-p",
+        "kvlab-core",
+        "--target",
+        WASM_TARGET,
+        "--test",
+        "determinism",
+    ]);
     step(&mut tally, "core determinism under wasm32 (Node)", c, true);
 
     let mut c = cmd("trunk");
@@ -387,10 +418,18 @@ fn test(args: &[String]) -> Res {
         println!("\n==> browser tests skipped (--skip-browser)");
     } else {
         let mut c = cmd("node");
-        c.args(["--test", "--test-concurrency=1", "--test-reporter=tap", "tests/browser/"]);
+        c.args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=tap",
+            "tests/browser/",
+        ]);
         step(&mut tally, "browser tests (headless Chromium)", c, true);
     }
-    println!("\nall steps passed in {:.0}s", started.elapsed().as_secs_f64());
+    println!(
+        "\nall steps passed in {:.0}s",
+        started.elapsed().as_secs_f64()
+    );
     tally.finish();
 }
 
