@@ -63,6 +63,7 @@
 
 mod codec;
 mod config;
+<<<<<<< HEAD
 mod gossip;
 mod merkle;
 mod message;
@@ -74,19 +75,36 @@ mod sim;
 mod storage;
 mod types;
 mod vclock;
+=======
+mod ring;
+mod rng;
+mod storage;
+mod types;
+>>>>>>> storage
 mod zipf;
 
 pub use config::{
     Config, ConfigError, ConflictMode, MAX_KEY_BYTES, MAX_NODES, MAX_VALUE_BYTES, MAX_VNODES,
 };
-pub use message::{
-    Hash, InFlight, MerkleStep, Msg, MsgKind, RangeId, Reply, ReplyBody, Request, RequestError,
+pub use gossip::{Member, MemberChange, MemberChangeKind, MemberStatus, Membership, Tombstone};
+pub use merkle::{
+    bucket_of, item_hash, key_wire_bytes, normalize_buckets, sync_cost, varint_bytes,
+    BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree, Repair, SyncCost, HASH_BYTES,
+    MAX_BUCKETS,
 };
-pub use node::{record_digest, Input, Node, NodeEvent, NodeStats, Output};
+pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
+pub use node::{Input, Node, NodeEvent, NodeStats, Output};
+pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
     bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, LostWrite,
     SimStats, Simulation, StepInfo, StepKind, TraceEvent, TraceKind, Workload,
 };
+pub use storage::{
+    Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,
+    COMPRESS_MIN_BYTES, ENTRY_OVERHEAD_BYTES,
+};
 pub use types::{Key, NodeId, RequestId, Time, Value};
+pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet};
+pub use zipf::Zipf;

@@ -1,0 +1,304 @@
+//! Storage benchmarks: the store's hot path against a plain `HashMap`, lz4 on JSON-like records, and
+//! the hot tier's hit ratio under LRU and S3-FIFO on a Zipf-0.99 trace.
+//!
+//! `cargo bench -p kvlab-core --bench storage -- --warm-up-time 1 --measurement-time 3`
+//! Figures that are not times (ratios) are printed to stderr before the timings.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kvlab_core::{Key, Policy, Record, Rng, Store, Value, Zipf, ENTRY_OVERHEAD_BYTES};
+use std::collections::HashMap;
+use std::hint::black_box;
+
+const KEYS: usize = 10_000;
+const BATCH: usize = 1_000;
+
+/// A JSON-ish record of about `target` bytes: a shopping cart, the canonical Dynamo value.
+fn json_record(rng: &mut Rng, target: usize) -> String {
+    let mut s = String::from("{\"cart\":[");
+    while s.len() + 2 < target {
+        if !s.ends_with('[') {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "{{\"sku\":\"SKU-{:05}\",\"name\":\"item {}\",\"qty\":{},\"price_cents\":{}}}",
+            rng.below(100_000),
+            rng.below(1000),
+            1 + rng.below(5),
+            rng.below(100_000)
+        ));
+    }
+    s.push_str("]}");
+    s
+}
+
+/// A record of exactly `len` bytes (truncated JSON-ish text: it still compresses like JSON).
+fn sized_record(rng: &mut Rng, len: usize) -> Vec<u8> {
+    let mut b = json_record(rng, len + 80).into_bytes();
+    b.truncate(len);
+    b
+}
+
+fn keys() -> Vec<Key> {
+    (0..KEYS)
+        .map(|i| Key::from(format!("user:{i:06}")))
+        .collect()
+}
+
+/// A fixed pseudo-random order of key indexes, so every contender sees the same lookups.
+fn order() -> Vec<usize> {
+    let mut rng = Rng::new(99);
+    (0..BATCH)
+        .map(|_| rng.below(KEYS as u64) as usize)
+        .collect()
+}
+
+fn hot_path(c: &mut Criterion, label: &str, len: usize) {
+    let keys = keys();
+    let order = order();
+    let mut rng = Rng::new(1);
+    let raw: Vec<Vec<u8>> = (0..KEYS).map(|_| sized_record(&mut rng, len)).collect();
+    let values: Vec<Value> = raw.iter().map(|v| Value::from(v.as_slice())).collect();
+
+    let mut map: HashMap<Key, Vec<u8>> = HashMap::new();
+    let mut lru: Store<Value> = Store::new(u64::MAX, Policy::Lru);
+    let mut s3: Store<Value> = Store::new(u64::MAX, Policy::S3Fifo);
+    let mut s3vec: Store<Vec<u8>> = Store::new(u64::MAX, Policy::S3Fifo);
+    for i in 0..KEYS {
+        map.insert(keys[i].clone(), raw[i].clone());
+        lru.put(keys[i].clone(), values[i].clone());
+        s3.put(keys[i].clone(), values[i].clone());
+        s3vec.put(keys[i].clone(), raw[i].clone());
+    }
+    let st = s3.stats();
+    eprintln!(
+        "[{label}] {} records of {len} B: stored/raw {:.3}, all hot: {}",
+        KEYS,
+        st.compression_ratio,
+        st.cold_entries == 0
+    );
+
+    let mut g = c.benchmark_group(format!("get_{label}"));
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("HashMap<Key,Vec<u8>> get (borrow)", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(map.get(keys[i].as_str()));
+            }
+        })
+    });
+    g.bench_function("HashMap<Key,Vec<u8>> get+clone", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(map.get(keys[i].as_str()).cloned());
+            }
+        })
+    });
+    g.bench_function("Store<Value> S3-FIFO get", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(s3.get(keys[i].as_str()));
+            }
+        })
+    });
+    g.bench_function("Store<Value> LRU get", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(lru.get(keys[i].as_str()));
+            }
+        })
+    });
+    g.bench_function("Store<Vec<u8>> S3-FIFO get", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(s3vec.get(keys[i].as_str()));
+            }
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group(format!("put_{label}"));
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("HashMap<Key,Vec<u8>> insert", |b| {
+        b.iter(|| {
+            for &i in &order {
+                black_box(map.insert(keys[i].clone(), raw[i].clone()));
+            }
+        })
+    });
+    g.bench_function("Store<Value> S3-FIFO put", |b| {
+        b.iter(|| {
+            for &i in &order {
+                s3.put(keys[i].clone(), values[i].clone());
+            }
+        })
+    });
+    g.bench_function("Store<Value> LRU put", |b| {
+        b.iter(|| {
+            for &i in &order {
+                lru.put(keys[i].clone(), values[i].clone());
+            }
+        })
+    });
+    g.bench_function("Store<Vec<u8>> S3-FIFO put", |b| {
+        b.iter(|| {
+            for &i in &order {
+                s3vec.put(keys[i].clone(), raw[i].clone());
+            }
+        })
+    });
+    g.finish();
+}
+
+fn hot_get_put(c: &mut Criterion) {
+    // The brief's case: 100-byte values (stored plain: below the compression threshold).
+    hot_path(c, "100B", 100);
+    // Records large enough to be stored compressed: reads decompress.
+    hot_path(c, "1KiB", 1024);
+}
+
+fn compression(c: &mut Criterion) {
+    // Ratio by record size: the measurement behind COMPRESS_MIN_BYTES.
+    let mut rng = Rng::new(5);
+    for len in [48, 64, 96, 128, 160, 192, 256, 512, 1024, 4096] {
+        let (mut raw, mut packed, mut kept) = (0usize, 0usize, 0usize);
+        for _ in 0..500 {
+            let rec = sized_record(&mut rng, len);
+            let n = lz4_flex::block::compress_prepend_size(&rec).len() + 1;
+            raw += rec.len() + 1;
+            packed += n;
+            kept += usize::from(n * 8 <= (rec.len() + 1) * 7);
+        }
+        eprintln!(
+            "lz4 on {len:>4} B JSON-ish records: stored/plain {:.3}, saves >= 1/8 for {:>3}/500",
+            packed as f64 / raw as f64,
+            kept
+        );
+    }
+
+    // The corpus: carts of 3..40 lines (about 200 B to 3 KiB).
+    let mut rng = Rng::new(7);
+    let corpus: Vec<Vec<u8>> = (0..2000)
+        .map(|_| {
+            let target = 150 + rng.below(3000) as usize;
+            json_record(&mut rng, target).into_bytes()
+        })
+        .collect();
+    let total: usize = corpus.iter().map(Vec::len).sum();
+    let mut store: Store<Vec<u8>> = Store::new(u64::MAX, Policy::S3Fifo);
+    for (i, rec) in corpus.iter().enumerate() {
+        store.put(Key::from(format!("cart:{i}")), rec.clone());
+    }
+    eprintln!(
+        "JSON corpus: {} records, {:.2} MiB raw, store compression ratio (stored/raw) {:.3}",
+        corpus.len(),
+        total as f64 / 1048576.0,
+        store.stats().compression_ratio
+    );
+
+    let mut g = c.benchmark_group("lz4_json_corpus");
+    g.throughput(Throughput::Bytes(total as u64));
+    let mut out = vec![0u8; lz4_flex::block::get_maximum_output_size(4096)];
+    g.bench_function("compress", |b| {
+        b.iter(|| {
+            for rec in &corpus {
+                black_box(lz4_flex::block::compress_into(rec, &mut out).ok());
+            }
+        })
+    });
+    let packed: Vec<Vec<u8>> = corpus
+        .iter()
+        .map(|r| lz4_flex::block::compress(r))
+        .collect();
+    let mut back = vec![0u8; 4096];
+    g.bench_function("decompress", |b| {
+        b.iter(|| {
+            for p in &packed {
+                black_box(lz4_flex::block::decompress_into(p, &mut back).ok());
+            }
+        })
+    });
+    let keys: Vec<Key> = (0..corpus.len())
+        .map(|i| Key::from(format!("cart:{i}")))
+        .collect();
+    g.bench_function("Store put (encode + compress + index)", |b| {
+        b.iter(|| {
+            for (k, rec) in keys.iter().zip(&corpus) {
+                store.put(k.clone(), rec.clone());
+            }
+        })
+    });
+    g.bench_function("Store get (decompress + decode)", |b| {
+        b.iter(|| {
+            for k in &keys {
+                black_box(store.get(k.as_str()));
+            }
+        })
+    });
+    g.finish();
+}
+
+/// Hot-tier hit ratio of `policy` on `reads` Zipf-0.99 reads over 10k keys of 100 B, with 10% of the
+/// data's footprint as budget.
+fn zipf_store(policy: Policy) -> (Store<Value>, Vec<Key>) {
+    let keys: Vec<Key> = (0..KEYS).map(|k| Key::from(format!("key{k:05}"))).collect();
+    let value = Value::from(vec![b'v'; 100]);
+    let mut len = Vec::new();
+    value.encode(&mut len);
+    let per_entry = keys[0].len() as u64 + len.len() as u64 + 1 + ENTRY_OVERHEAD_BYTES;
+    let mut st: Store<Value> = Store::new(KEYS as u64 * per_entry / 10, policy);
+    for k in &keys {
+        st.put(k.clone(), value.clone());
+    }
+    (st, keys)
+}
+
+fn zipf_hit_ratio(c: &mut Criterion) {
+    let zipf = Zipf::new(KEYS as u64, 990);
+    for policy in [Policy::Lru, Policy::S3Fifo] {
+        let (mut st, keys) = zipf_store(policy);
+        let before = st.stats();
+        let mut rng = Rng::new(2024);
+        for _ in 0..1_000_000 {
+            st.get(keys[zipf.sample(&mut rng) as usize].as_str());
+        }
+        let s = st.stats();
+        let hot = s.hits_hot - before.hits_hot;
+        let cold = s.hits_cold - before.hits_cold;
+        eprintln!(
+            "Zipf 0.99, 10k keys, 10% budget, 1M reads: {policy:?} hot hit ratio {:.4} (disk reads {}, disk writes {})",
+            hot as f64 / (hot + cold) as f64,
+            s.disk_reads - before.disk_reads,
+            s.disk_writes - before.disk_writes
+        );
+    }
+    let mut g = c.benchmark_group("zipf_get_10pct_budget");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    for policy in [Policy::Lru, Policy::S3Fifo] {
+        let (mut st, keys) = zipf_store(policy);
+        let mut rng = Rng::new(3);
+        let trace: Vec<usize> = (0..BATCH).map(|_| zipf.sample(&mut rng) as usize).collect();
+        g.bench_with_input(
+            BenchmarkId::from_parameter(format!("{policy:?}")),
+            &trace,
+            |b, t| {
+                b.iter(|| {
+                    for &i in t {
+                        black_box(st.get(keys[i].as_str()));
+                    }
+                })
+            },
+        );
+    }
+    let mut rng = Rng::new(4);
+    g.bench_function("Zipf::sample", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                black_box(zipf.sample(&mut rng));
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, hot_get_put, compression, zipf_hit_ratio);
+criterion_main!(benches);
