@@ -51,18 +51,15 @@ impl ClockEntry {
     /// equal counters keep the later time. Idempotent, so a partly merged clock can merge again.
     #[inline]
     fn absorb(&mut self, counter: u64, updated: Time) {
-        match counter.cmp(&self.counter) {
-            Ordering::Greater => {
-                self.counter = counter;
-                self.updated = updated;
-            }
-            Ordering::Equal => {
-                if updated > self.updated {
-                    self.updated = updated;
-                }
-            }
-            Ordering::Less => {}
-        }
+        // Selects rather than branches: merges run on every read and write of the simulator.
+        self.updated = if counter > self.counter {
+            updated
+        } else if counter == self.counter {
+            self.updated.max(updated)
+        } else {
+            self.updated
+        };
+        self.counter = self.counter.max(counter);
     }
 }
 
@@ -88,14 +85,6 @@ impl Entries {
         Entries::Inline {
             len: 0,
             buf: [VACANT; INLINE],
-        }
-    }
-
-    fn with_capacity(capacity: usize) -> Self {
-        if capacity <= INLINE {
-            Entries::new()
-        } else {
-            Entries::Heap(Vec::with_capacity(capacity))
         }
     }
 
@@ -135,10 +124,19 @@ impl Entries {
         }
     }
 
-    #[inline]
-    fn push(&mut self, entry: ClockEntry) {
-        let n = self.as_slice().len();
-        self.insert(n, entry);
+    /// Grows to `new_len` entries, spilling to the heap if need be. The new slots hold stale
+    /// entries that the caller overwrites.
+    fn grow_to(&mut self, new_len: usize) {
+        match self {
+            Entries::Inline { len, .. } if new_len <= INLINE => *len = new_len as u8,
+            Entries::Inline { len, buf } => {
+                let mut v = Vec::with_capacity(new_len.max(INLINE * 2));
+                v.extend_from_slice(&buf[..usize::from(*len)]);
+                v.resize(new_len, VACANT);
+                *self = Entries::Heap(v);
+            }
+            Entries::Heap(v) => v.resize(new_len, VACANT),
+        }
     }
 
     fn remove(&mut self, index: usize) {
@@ -286,62 +284,72 @@ impl VectorClock {
             self.entries = other.entries.clone();
             return;
         }
-        // In place when every node of `other` is already here: the common case, since a key's clocks
-        // name the same few coordinators.
+        // Absorb the entries of nodes both clocks name, in place, and count the others: usually
+        // none, since a key's clocks name the same few coordinators.
         let mine = self.entries.as_mut_slice();
-        let mut i = 0;
-        let mut complete = true;
+        let m = mine.len();
+        if m == theirs.len() && mine.iter().zip(theirs).all(|(x, t)| x.node == t.node) {
+            for (x, t) in mine.iter_mut().zip(theirs) {
+                x.absorb(t.counter, t.updated);
+            }
+            return;
+        }
+        let (mut i, mut missing) = (0, 0);
         for t in theirs {
-            while i < mine.len() && mine[i].node < t.node {
+            while i < m && mine[i].node < t.node {
                 i += 1;
             }
-            if i < mine.len() && mine[i].node == t.node {
+            if i < m && mine[i].node == t.node {
                 mine[i].absorb(t.counter, t.updated);
                 i += 1;
             } else {
-                complete = false;
-                break;
+                missing += 1;
             }
         }
-        if complete {
+        if missing == 0 {
             return;
         }
-        // Rebuild. Entries absorbed above absorb again harmlessly: absorbing is idempotent.
-        let mine = self.entries();
-        let mut out = Entries::with_capacity(union_len(mine, theirs));
-        let (mut i, mut j) = (0, 0);
-        while i < mine.len() && j < theirs.len() {
-            let (a, b) = (mine[i], theirs[j]);
-            match a.node.cmp(&b.node) {
-                Ordering::Less => {
-                    out.push(a);
-                    i += 1;
+        // Make room, then merge from the back, where the write position never passes the read one.
+        self.entries.grow_to(m + missing);
+        let out = self.entries.as_mut_slice();
+        let (mut i, mut j, mut k) = (m, theirs.len(), m + missing);
+        while j > 0 {
+            let t = theirs[j - 1];
+            k -= 1;
+            if i > 0 && out[i - 1].node >= t.node {
+                // Absorbed above if the nodes are equal.
+                if out[i - 1].node == t.node {
+                    j -= 1;
                 }
-                Ordering::Greater => {
-                    out.push(b);
-                    j += 1;
-                }
-                Ordering::Equal => {
-                    let mut e = a;
-                    e.absorb(b.counter, b.updated);
-                    out.push(e);
-                    i += 1;
-                    j += 1;
-                }
+                out[k] = out[i - 1];
+                i -= 1;
+            } else {
+                out[k] = t;
+                j -= 1;
             }
         }
-        for &e in &mine[i..] {
-            out.push(e);
-        }
-        for &e in &theirs[j..] {
-            out.push(e);
-        }
-        self.entries = out;
     }
 
     /// The causal order of `self` relative to `other`: `Before` means `other` descends from `self`.
     pub fn compare(&self, other: &VectorClock) -> Causality {
         let (a, b) = (self.entries(), other.entries());
+        if a.len() == b.len() {
+            // Usually both clocks name the same nodes: one branch-free pass decides.
+            let (mut same, mut a_ahead, mut b_ahead) = (true, false, false);
+            for (x, y) in a.iter().zip(b) {
+                same &= x.node == y.node;
+                a_ahead |= x.counter > y.counter;
+                b_ahead |= x.counter < y.counter;
+            }
+            if same {
+                return match (a_ahead, b_ahead) {
+                    (false, false) => Causality::Equal,
+                    (true, false) => Causality::After,
+                    (false, true) => Causality::Before,
+                    (true, true) => Causality::Concurrent,
+                };
+            }
+        }
         let (mut i, mut j) = (0, 0);
         let (mut a_ahead, mut b_ahead) = (false, false);
         // Counters are never zero, so an entry the other side lacks puts its side ahead.
@@ -382,6 +390,16 @@ impl VectorClock {
         let (a, b) = (self.entries(), other.entries());
         if b.len() > a.len() {
             return false;
+        }
+        if a.len() == b.len() {
+            let (mut same, mut ge) = (true, true);
+            for (x, y) in a.iter().zip(b) {
+                same &= x.node == y.node;
+                ge &= x.counter >= y.counter;
+            }
+            if same {
+                return ge;
+            }
         }
         let mut i = 0;
         for y in b {
@@ -457,22 +475,6 @@ impl VectorClock {
         }
         s
     }
-}
-
-fn union_len(a: &[ClockEntry], b: &[ClockEntry]) -> usize {
-    let (mut i, mut j, mut n) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].node.cmp(&b[j].node) {
-            Ordering::Less => i += 1,
-            Ordering::Greater => j += 1,
-            Ordering::Equal => {
-                i += 1;
-                j += 1;
-            }
-        }
-        n += 1;
-    }
-    n + (a.len() - i) + (b.len() - j)
 }
 
 impl Default for VectorClock {
@@ -678,6 +680,21 @@ impl Siblings {
 
 /// The versions of one key that a replica keeps: siblings none of which covers another, in a
 /// deterministic order.
+///
+/// ```
+/// use kvlab_core::{NodeId, Time, VectorClock, VersionSet};
+/// let sx = NodeId(0);
+/// let mut set = VersionSet::new();
+/// set.write(sx, &VectorClock::new(), "a".into(), Time(1), 0);
+/// // A client that read `a` replaces it...
+/// let ctx = set.context();
+/// set.write(sx, &ctx, "b".into(), Time(2), 0);
+/// assert_eq!(set.len(), 1);
+/// // ...a blind write (empty context) does not: it becomes a sibling.
+/// set.write(sx, &VectorClock::new(), "c".into(), Time(3), 0);
+/// assert_eq!(set.len(), 2);
+/// assert_eq!(set.context().to_string(), "[S0,3]");
+/// ```
 #[derive(Clone, Default)]
 pub struct VersionSet {
     siblings: Siblings,
