@@ -26,11 +26,31 @@ fn d1_to_d5_with_the_seeds_exact_clocks_on_every_replica() {
 
     // Concurrent writes through Sy and Sz, both with the context of D2.
     let now = sim.now();
-    let a = sim.submit(NodeId(1), kvlab_core::Request::Put { key: "cart".into(), value: "D3".into(), context: ctx2.clone() });
-    let b = sim.submit(NodeId(2), kvlab_core::Request::Put { key: "cart".into(), value: "D4".into(), context: ctx2.clone() });
+    let a = sim.submit(
+        NodeId(1),
+        kvlab_core::Request::Put {
+            key: "cart".into(),
+            value: "D3".into(),
+            context: ctx2.clone(),
+        },
+    );
+    let b = sim.submit(
+        NodeId(2),
+        kvlab_core::Request::Put {
+            key: "cart".into(),
+            value: "D4".into(),
+            context: ctx2.clone(),
+        },
+    );
     sim.run_until(now.plus(400));
-    assert!(matches!(sim.reply(a).unwrap().body, kvlab_core::ReplyBody::PutOk { .. }));
-    assert!(matches!(sim.reply(b).unwrap().body, kvlab_core::ReplyBody::PutOk { .. }));
+    assert!(matches!(
+        sim.reply(a).unwrap().body,
+        kvlab_core::ReplyBody::PutOk { .. }
+    ));
+    assert!(matches!(
+        sim.reply(b).unwrap().body,
+        kvlab_core::ReplyBody::PutOk { .. }
+    ));
 
     let (v, ctx) = siblings(&get(&mut sim, 0, "cart", 300));
     let mut clocks: Vec<String> = v.iter().map(|x| x.clock().display_with(names)).collect();
@@ -42,7 +62,11 @@ fn d1_to_d5_with_the_seeds_exact_clocks_on_every_replica() {
     put(&mut sim, 0, "cart", "D5", &ctx, 400);
     for node in sim.nodes() {
         let set = node.versions("cart").expect("every replica holds cart");
-        let clocks: Vec<String> = set.versions().iter().map(|x| x.clock().display_with(names)).collect();
+        let clocks: Vec<String> = set
+            .versions()
+            .iter()
+            .map(|x| x.clock().display_with(names))
+            .collect();
         assert_eq!(clocks, vec!["[Sx,3][Sy,1][Sz,1]"], "on {}", node.id());
     }
 }
@@ -53,11 +77,21 @@ fn the_scenario_data_reaches_d5_too() {
     let sim = sc.simulation_at(sc.steps.len() - 1);
     for node in sim.nodes() {
         let set = node.versions("cart").unwrap();
-        let clocks: Vec<String> = set.versions().iter().map(|x| x.clock().display_with(names)).collect();
+        let clocks: Vec<String> = set
+            .versions()
+            .iter()
+            .map(|x| x.clock().display_with(names))
+            .collect();
         assert_eq!(clocks, vec!["[Sx,3][Sy,1][Sz,1]"]);
     }
     let at3 = sc.simulation_at(2);
-    let mut clocks: Vec<String> = at3.nodes()[0].versions("cart").unwrap().versions().iter().map(|x| x.clock().display_with(names)).collect();
+    let mut clocks: Vec<String> = at3.nodes()[0]
+        .versions("cart")
+        .unwrap()
+        .versions()
+        .iter()
+        .map(|x| x.clock().display_with(names))
+        .collect();
     clocks.sort();
     assert_eq!(clocks, vec!["[Sx,2][Sy,1]", "[Sx,2][Sz,1]"]);
 }

@@ -11,7 +11,11 @@ fn gossip_marks_a_crashed_node_offline_in_every_live_view_then_alive_again() {
     let mut sim = Simulation::new(cfg(8, 21)).unwrap();
     sim.run_until(Time(1_000));
     for n in sim.nodes() {
-        assert!(n.membership().members().iter().all(|m| m.status == kvlab_core::MemberStatus::Alive));
+        assert!(n
+            .membership()
+            .members()
+            .iter()
+            .all(|m| m.status == kvlab_core::MemberStatus::Alive));
     }
     sim.apply(Fault::Crash(NodeId(3)));
     let crashed_at = sim.now();
@@ -19,17 +23,27 @@ fn gossip_marks_a_crashed_node_offline_in_every_live_view_then_alive_again() {
     let mut detected_at = None;
     while sim.now() < bound {
         sim.step_round();
-        let all = sim.nodes().iter().filter(|n| n.id() != NodeId(3)).all(|n| !n.membership().is_alive(NodeId(3)));
+        let all = sim
+            .nodes()
+            .iter()
+            .filter(|n| n.id() != NodeId(3))
+            .all(|n| !n.membership().is_alive(NodeId(3)));
         if all {
             detected_at = Some(sim.now());
             break;
         }
     }
     let t = detected_at.expect("every live node marks S3 offline within t_fail + 2 s");
-    assert!(t.since(crashed_at) >= sim.config().t_fail_ms, "not before t_fail");
+    assert!(
+        t.since(crashed_at) >= sim.config().t_fail_ms,
+        "not before t_fail"
+    );
     sim.apply(Fault::Restart(NodeId(3)));
     sim.run_until(sim.now().plus(2_000));
-    assert!(sim.nodes().iter().all(|n| n.membership().is_alive(NodeId(3))));
+    assert!(sim
+        .nodes()
+        .iter()
+        .all(|n| n.membership().is_alive(NodeId(3))));
     assert_eq!(sim.stats().false_suspicions, 0);
 }
 
@@ -46,23 +60,50 @@ fn hinted_handoff_delivers_to_the_recovered_owner_and_drops_the_hint() {
     sim.run_until(Time(500 + sim.config().t_fail_ms + 1_500));
     assert!(!sim.nodes()[coord.index()].membership().is_alive(owner));
 
-    let r = put(&mut sim, coord.0, "cart", "hinted", &VectorClock::new(), 400);
-    let ReplyBody::PutOk { version } = r.body else { panic!("sloppy quorum write failed: {r:?}") };
+    let r = put(
+        &mut sim,
+        coord.0,
+        "cart",
+        "hinted",
+        &VectorClock::new(),
+        400,
+    );
+    let ReplyBody::PutOk { version } = r.body else {
+        panic!("sloppy quorum write failed: {r:?}")
+    };
     let held = &sim.nodes()[stand_in.index()].hints()[&owner];
-    assert!(held.contains_key("cart"), "the stand-in holds the replica under a hint for {owner}");
-    assert!(sim.nodes()[stand_in.index()].versions("cart").is_none(), "kept apart from its own data");
+    assert!(
+        held.contains_key("cart"),
+        "the stand-in holds the replica under a hint for {owner}"
+    );
+    assert!(
+        sim.nodes()[stand_in.index()].versions("cart").is_none(),
+        "kept apart from its own data"
+    );
 
     sim.apply(Fault::Restart(owner));
     let deadline = sim.now().plus(40 * sim.config().gossip_interval_ms);
     while sim.now() < deadline && !sim.nodes()[stand_in.index()].hints().is_empty() {
         sim.step_round();
     }
-    let owner_set = sim.nodes()[owner.index()].versions("cart").expect("owner received the handoff");
+    let owner_set = sim.nodes()[owner.index()]
+        .versions("cart")
+        .expect("owner received the handoff");
     assert_eq!(owner_set.versions().len(), 1);
-    assert_eq!(owner_set.versions()[0].dot, version.dot, "same version, same clock");
+    assert_eq!(
+        owner_set.versions()[0].dot,
+        version.dot,
+        "same version, same clock"
+    );
     assert_eq!(owner_set.versions()[0].clock(), version.clock());
-    assert!(sim.nodes()[stand_in.index()].hints().is_empty(), "hint deleted after the ack");
-    assert!(sim.nodes()[stand_in.index()].versions("cart").is_none(), "and no copy left behind");
+    assert!(
+        sim.nodes()[stand_in.index()].hints().is_empty(),
+        "hint deleted after the ack"
+    );
+    assert!(
+        sim.nodes()[stand_in.index()].versions("cart").is_none(),
+        "and no copy left behind"
+    );
     let delivered = sim.trace().iter().any(|e| matches!(&e.kind, TraceKind::Node { event: NodeEvent::HintDelivered { owner: o, .. }, .. } if *o == owner));
     assert!(delivered);
 }
@@ -77,8 +118,16 @@ fn merkle_anti_entropy_restores_a_wiped_replica_completely() {
         ..cfg(5, 33)
     })
     .unwrap();
-    for i in 0..200 {
-        put(&mut sim, (i % 5) as u16, &format!("key{i}"), &format!("value {i}"), &VectorClock::new(), 5);
+    for i in 0..200u16 {
+        sim.submit(
+            NodeId(i % 5),
+            kvlab_core::Request::Put {
+                key: format!("key{i}").into(),
+                value: format!("value {i}").as_str().into(),
+                context: VectorClock::new(),
+            },
+        );
+        sim.run_until(sim.now().plus(5));
     }
     sim.run_until(sim.now().plus(3_000));
     let before = sim.nodes()[2].store().len();
@@ -106,15 +155,19 @@ fn merkle_syncs_only_the_differing_buckets() {
         .trace()
         .iter()
         .filter_map(|e| match &e.kind {
-            TraceKind::Node { event: NodeEvent::MerkleSynced { buckets, keys, .. }, .. } => {
-                Some((buckets.len() as u32, *keys as u64))
-            }
+            TraceKind::Node {
+                event: NodeEvent::MerkleSynced { buckets, keys, .. },
+                ..
+            } => Some((buckets.len() as u32, *keys)),
             _ => None,
         })
         .collect();
     assert!(!synced.is_empty(), "some bucket differed");
     let buckets: u32 = synced.iter().map(|s| s.0).sum();
-    assert!(buckets <= 2 * 3 * 2, "only the buckets of the 3 missed keys (per peer, both ways): {synced:?}");
+    assert!(
+        buckets <= 2 * 3 * 2,
+        "only the buckets of the 3 missed keys (per peer, both ways): {synced:?}"
+    );
     let conv = sim.check_convergence();
     assert!(conv.ok(), "{conv:?}");
 }

@@ -10,7 +10,11 @@ fn a_write_reaches_n_replicas_and_any_node_can_read_it() {
     let mut sim = Simulation::new(cfg(8, 7)).unwrap();
     let r = put(&mut sim, 5, "apple", "red", &VectorClock::new(), 500);
     assert!(matches!(r.body, ReplyBody::PutOk { .. }), "{r:?}");
-    let holders = sim.nodes().iter().filter(|n| n.versions("apple").is_some()).count();
+    let holders = sim
+        .nodes()
+        .iter()
+        .filter(|n| n.versions("apple").is_some())
+        .count();
     assert_eq!(holders, 3, "N = 3 replicas hold the key");
     for via in 0..8 {
         let (v, _) = siblings(&get(&mut sim, via, "apple", 400));
@@ -21,7 +25,12 @@ fn a_write_reaches_n_replicas_and_any_node_can_read_it() {
 
 #[test]
 fn write_times_out_without_w_replicas_and_says_how_many_answered() {
-    let mut sim = Simulation::new(Config { nodes: 3, w: 3, ..cfg(3, 1) }).unwrap();
+    let mut sim = Simulation::new(Config {
+        nodes: 3,
+        w: 3,
+        ..cfg(3, 1)
+    })
+    .unwrap();
     sim.apply(Fault::Crash(NodeId(2)));
     let r = put(&mut sim, 0, "k", "v", &VectorClock::new(), 1_000);
     match r.body {
@@ -34,15 +43,33 @@ fn write_times_out_without_w_replicas_and_says_how_many_answered() {
 
 #[test]
 fn read_repair_fixes_a_stale_replica() {
-    let mut sim = Simulation::new(Config { r: 1, w: 1, anti_entropy_interval_ms: 0, ..cfg(3, 3) }).unwrap();
+    let mut sim = Simulation::new(Config {
+        r: 1,
+        w: 1,
+        anti_entropy_interval_ms: 0,
+        ..cfg(3, 3)
+    })
+    .unwrap();
     // Cut S2 off while writing so it misses the write, then heal before gossip suspects anyone.
     sim.apply(Fault::Partition(vec![NodeId(2)]));
     put(&mut sim, 0, "k", "v", &VectorClock::new(), 200);
     sim.apply(Fault::Heal);
-    assert!(sim.nodes()[2].versions("k").is_none(), "S2 missed the write");
+    assert!(
+        sim.nodes()[2].versions("k").is_none(),
+        "S2 missed the write"
+    );
     get(&mut sim, 0, "k", 400);
-    assert!(sim.nodes()[2].versions("k").is_some(), "read repair brought S2 up to date");
-    assert!(sim.nodes().iter().map(|n| n.stats().read_repairs).sum::<u64>() >= 1);
+    assert!(
+        sim.nodes()[2].versions("k").is_some(),
+        "read repair brought S2 up to date"
+    );
+    assert!(
+        sim.nodes()
+            .iter()
+            .map(|n| n.stats().read_repairs)
+            .sum::<u64>()
+            >= 1
+    );
 }
 
 #[test]
@@ -52,13 +79,27 @@ fn bad_requests_get_an_error_reply_and_disturb_nothing() {
     let before = sim.stats().puts_ok;
     let cases: Vec<(u16, Request, RequestError)> = vec![
         (0, Request::Get { key: "".into() }, RequestError::EmptyKey),
-        (0, Request::Get { key: "x".repeat(1025).into() }, RequestError::KeyTooLong),
+        (
+            0,
+            Request::Get {
+                key: "x".repeat(1025).into(),
+            },
+            RequestError::KeyTooLong,
+        ),
         (
             1,
-            Request::Put { key: "big".into(), value: Value::from(vec![0u8; 1024 * 1024 + 1]), context: VectorClock::new() },
+            Request::Put {
+                key: "big".into(),
+                value: Value::from(vec![0u8; 1024 * 1024 + 1]),
+                context: VectorClock::new(),
+            },
             RequestError::ValueTooLarge,
         ),
-        (99, Request::Get { key: "ok".into() }, RequestError::UnknownNode),
+        (
+            99,
+            Request::Get { key: "ok".into() },
+            RequestError::UnknownNode,
+        ),
     ];
     for (via, request, want) in cases {
         let req = sim.submit(NodeId(via), request);
@@ -75,9 +116,18 @@ fn bad_requests_get_an_error_reply_and_disturb_nothing() {
 
 #[test]
 fn invalid_config_names_the_field() {
-    let err = Simulation::new(Config { w: 4, ..Config::default() }).unwrap_err();
+    let err = Simulation::new(Config {
+        w: 4,
+        ..Config::default()
+    })
+    .unwrap_err();
     assert_eq!(err.field, "w");
-    let err = Simulation::new(Config { n: 9, nodes: 8, ..Config::default() }).unwrap_err();
+    let err = Simulation::new(Config {
+        n: 9,
+        nodes: 8,
+        ..Config::default()
+    })
+    .unwrap_err();
     assert_eq!(err.field, "n");
 }
 
@@ -87,10 +137,14 @@ fn blind_writes_become_siblings_not_silent_overwrites() {
     put(&mut sim, 0, "k", "a", &VectorClock::new(), 300);
     put(&mut sim, 0, "k", "b", &VectorClock::new(), 300);
     let (v, ctx) = siblings(&get(&mut sim, 1, "k", 300));
-    assert_eq!(v.len(), 2, "a write that did not read 'a' must not erase it");
+    assert_eq!(
+        v.len(),
+        2,
+        "a write that did not read 'a' must not erase it"
+    );
     put(&mut sim, 3, "k", "merged", &ctx, 300);
     let (v, _) = siblings(&get(&mut sim, 2, "k", 300));
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].value, Value::from("merged"));
-    assert_eq!(sim.now() > Time(0), true);
+    assert!(sim.now() > Time(0));
 }

@@ -4,9 +4,7 @@
 //!
 //! `KVLAB_SEEDS=10000 cargo test --release --test sweep` runs more seeds; `KVLAB_SEED=n` replays one.
 
-use kvlab_core::{
-    Config, ConflictMode, Fault, NodeId, Ratio, Rng, Simulation, Time, Workload,
-};
+use kvlab_core::{Config, ConflictMode, Fault, NodeId, Ratio, Rng, Simulation, Time, Workload};
 
 /// Builds and runs the run of `seed`; returns an error naming what broke.
 fn run_seed(seed: u64, mode: ConflictMode) -> Result<(u64, u64), String> {
@@ -15,7 +13,11 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<(u64, u64), String> {
     let n = 3u8;
     let allow_wipe = p.chance(Ratio::percent(50));
     // A wipe can only spare an acked write if at least two nodes had it.
-    let w = if allow_wipe { 2 + p.below(2) as u8 } else { 1 + p.below(3) as u8 };
+    let w = if allow_wipe {
+        2 + p.below(2) as u8
+    } else {
+        1 + p.below(3) as u8
+    };
     let r = 1 + p.below(3) as u8;
     let cfg = Config {
         seed,
@@ -48,7 +50,10 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<(u64, u64), String> {
             0 => sim.apply(Fault::Crash(victim)),
             1 => sim.apply(Fault::Restart(victim)),
             2 => {
-                let side: Vec<NodeId> = (0..nodes).filter(|_| p.chance(Ratio::percent(30))).map(NodeId).collect();
+                let side: Vec<NodeId> = (0..nodes)
+                    .filter(|_| p.chance(Ratio::percent(30)))
+                    .map(NodeId)
+                    .collect();
                 sim.apply(Fault::Partition(side));
             }
             3 => sim.apply(Fault::Heal),
@@ -68,7 +73,9 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<(u64, u64), String> {
         sim.apply(Fault::Restart(NodeId(i)));
     }
     let ranges = u64::from(cfg.vnodes) * u64::from(cfg.nodes);
-    sim.run_until(Time(horizon + cfg.t_fail_ms + 4 * ranges * cfg.anti_entropy_interval_ms + 3_000));
+    sim.run_until(Time(
+        horizon + cfg.t_fail_ms + 4 * ranges * cfg.anti_entropy_interval_ms + 3_000,
+    ));
     let acks = sim.check_acked_writes();
     if acks.fully_replicated != acks.acked {
         return Err(format!(
@@ -81,7 +88,11 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<(u64, u64), String> {
     }
     let conv = sim.check_convergence();
     if !conv.ok() {
-        return Err(format!("{} of {} ranges did not converge", conv.diverged.len(), conv.ranges));
+        return Err(format!(
+            "{} of {} ranges did not converge",
+            conv.diverged.len(),
+            conv.ranges
+        ));
     }
     Ok((acks.acked, sim.stats().delivered))
 }
@@ -90,7 +101,10 @@ fn seeds() -> Vec<u64> {
     if let Ok(s) = std::env::var("KVLAB_SEED") {
         return vec![s.parse().expect("KVLAB_SEED is a number")];
     }
-    let count = std::env::var("KVLAB_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(200);
+    let count = std::env::var("KVLAB_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200);
     (1..=count).collect()
 }
 
@@ -107,12 +121,22 @@ fn no_acknowledged_write_is_lost_and_replicas_converge() {
         }
     }
     assert!(acked > 0, "the workload wrote something");
-    assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} seeds failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn last_write_wins_loses_acknowledged_writes_and_the_checker_catches_it() {
     // Negative control: the same runs with clocks ignored must lose writes under concurrent writers.
-    let caught = (1..=20).filter(|&s| run_seed(s, ConflictMode::LastWriteWins).is_err()).count();
-    assert!(caught >= 10, "the checker caught lost writes in only {caught} of 20 LWW runs");
+    let caught = (1..=20)
+        .filter(|&s| run_seed(s, ConflictMode::LastWriteWins).is_err())
+        .count();
+    assert!(
+        caught >= 10,
+        "the checker caught lost writes in only {caught} of 20 LWW runs"
+    );
 }

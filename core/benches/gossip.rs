@@ -55,20 +55,36 @@ fn main() {
     let fp_rounds: u64 = if quick { 100 } else { 10_000 };
     let d = Config::default();
     let t_fail_rounds = d.t_fail_ms / d.gossip_interval_ms;
-    println!("gossip detection, fanout {}, t_fail = {} rounds, {} seeds each", d.fanout, t_fail_rounds, seeds);
-    println!("{:>5} {:>10} {:>8} {:>8} {:>24}", "N", "mean", "p99", "max", "t_fail + log2 N + ln N");
+    println!(
+        "gossip detection, fanout {}, t_fail = {} rounds, {} seeds each",
+        d.fanout, t_fail_rounds, seeds
+    );
+    println!(
+        "{:>5} {:>10} {:>8} {:>8} {:>24}",
+        "N", "mean", "p99", "max", "t_fail + log2 N + ln N"
+    );
     for n in [8u16, 16, 32, 64, 128, 256] {
         let mut r: Vec<u64> = (1..=seeds).map(|s| detection_rounds(n, s)).collect();
         r.sort_unstable();
         let mean = r.iter().sum::<u64>() as f64 / r.len() as f64;
         let p99 = r[((r.len() as f64 * 0.99).ceil() as usize).saturating_sub(1)];
         let bound = t_fail_rounds as f64 + f64::from(n).log2() + f64::from(n).ln();
-        println!("{:>5} {:>10.1} {:>8} {:>8} {:>24.1}", n, mean, p99, r[r.len() - 1], bound);
+        println!(
+            "{:>5} {:>10.1} {:>8} {:>8} {:>24.1}",
+            n,
+            mean,
+            p99,
+            r[r.len() - 1],
+            bound
+        );
     }
     println!("\nfalse positives (a live node marked offline) per {fp_rounds} rounds");
     println!("{:>5} {:>8} {:>8} {:>8}", "N", "0%", "1%", "5%");
     for n in [8u16, 16, 32, 64] {
-        let f: Vec<u64> = [0, 1, 5].iter().map(|&l| false_positives(n, l, fp_rounds)).collect();
+        let f: Vec<u64> = [0, 1, 5]
+            .iter()
+            .map(|&l| false_positives(n, l, fp_rounds))
+            .collect();
         println!("{:>5} {:>8} {:>8} {:>8}", n, f[0], f[1], f[2]);
     }
 }

@@ -44,9 +44,16 @@ fn kernel_rate(events: u64, in_flight: u64) -> f64 {
 fn main() {
     // `cargo test --benches` runs this with --test: keep it short then.
     let quick = std::env::args().any(|a| a == "--test");
-    let (sim_ms, kernel_events) = if quick { (50, 100_000) } else { (2_000, 20_000_000) };
+    let (sim_ms, kernel_events) = if quick {
+        (50, 100_000)
+    } else {
+        (2_000, 20_000_000)
+    };
     println!("simulator throughput (standard workload: N=3 R=2 W=2, 8 vnodes, 50/50 put/get, 10k Zipf-0.99 keys, 100-byte values)");
-    println!("{:>6} {:>8} {:>14} {:>14} {:>14} {:>8}", "nodes", "clients", "msgs", "msgs/s", "kernel ev/s", "ratio");
+    println!(
+        "{:>6} {:>8} {:>14} {:>14} {:>14} {:>8}",
+        "nodes", "clients", "msgs", "msgs/s", "kernel ev/s", "ratio"
+    );
     for (nodes, clients) in [(16u16, 256u32), (256, 2048)] {
         let (rate, msgs, _) = sim_rate(nodes, clients, sim_ms);
         let kernel = kernel_rate(kernel_events, u64::from(clients) * 2);

@@ -51,7 +51,7 @@ pub fn encode_version_set(set: &VersionSet, out: &mut Vec<u8>) {
     for v in set.versions() {
         put_varint(out, u64::from(v.dot.node.0));
         put_varint(out, v.dot.counter);
-        put_varint(out, v.written_at.0);
+        put_varint(out, v.written_at.0 << 1 | u64::from(v.tombstone));
         put_clock(out, &v.context);
         put_varint(out, v.value.len() as u64);
         out.extend_from_slice(v.value.as_bytes());
@@ -66,7 +66,8 @@ pub fn decode_version_set(mut bytes: &[u8]) -> Option<VersionSet> {
     for _ in 0..n {
         let node = NodeId(u16::try_from(get_varint(b)?).ok()?);
         let counter = get_varint(b)?;
-        let written_at = Time(get_varint(b)?);
+        let stamp = get_varint(b)?;
+        let (written_at, tombstone) = (Time(stamp >> 1), stamp & 1 == 1);
         let context = get_clock(b)?;
         let len = usize::try_from(get_varint(b)?).ok()?;
         if b.len() < len {
@@ -78,6 +79,7 @@ pub fn decode_version_set(mut bytes: &[u8]) -> Option<VersionSet> {
             context,
             dot: Dot { node, counter },
             value: Value::from(value),
+            tombstone,
             written_at,
         });
     }
@@ -91,10 +93,22 @@ mod tests {
     #[test]
     fn roundtrip_and_reject_truncation() {
         let mut set = VersionSet::new();
-        let a = set.write(NodeId(0), &VectorClock::new(), Value::from("one"), Time(5), 0);
+        let a = set.write(
+            NodeId(0),
+            &VectorClock::new(),
+            Value::from("one"),
+            Time(5),
+            0,
+        );
         let mut ctx = VectorClock::new();
         ctx.merge(&a.clock());
-        set.write(NodeId(1), &VectorClock::new(), Value::from("two"), Time(9), 0);
+        set.write(
+            NodeId(1),
+            &VectorClock::new(),
+            Value::from("two"),
+            Time(9),
+            0,
+        );
         let mut buf = Vec::new();
         encode_version_set(&set, &mut buf);
         assert_eq!(decode_version_set(&buf), Some(set));

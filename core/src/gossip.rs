@@ -81,7 +81,7 @@ pub enum MemberChangeKind {
 }
 
 /// A change of one member's state, for the node's logic and the trace.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct MemberChange {
     /// The member that changed.
     pub node: NodeId,

@@ -63,7 +63,6 @@
 
 mod codec;
 mod config;
-<<<<<<< HEAD
 mod gossip;
 mod merkle;
 mod message;
@@ -75,12 +74,6 @@ mod sim;
 mod storage;
 mod types;
 mod vclock;
-=======
-mod ring;
-mod rng;
-mod storage;
-mod types;
->>>>>>> storage
 mod zipf;
 
 pub use config::{
@@ -88,9 +81,9 @@ pub use config::{
 };
 pub use gossip::{Member, MemberChange, MemberChangeKind, MemberStatus, Membership, Tombstone};
 pub use merkle::{
-    bucket_of, item_hash, key_wire_bytes, normalize_buckets, sync_cost, varint_bytes,
-    BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree, Repair, SyncCost, HASH_BYTES,
-    MAX_BUCKETS,
+    bucket_of, item_hash, key_wire_bytes, normalize_buckets, record_digest, sync_cost,
+    varint_bytes, BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree, Repair, SyncCost,
+    HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
 pub use node::{Input, Node, NodeEvent, NodeStats, Output};

@@ -1,14 +1,10 @@
 //! What crosses the network between nodes, what clients ask, and what they are told.
 
+use crate::merkle::MerkleMsg;
+use crate::ring::RangeId;
 use crate::types::{Key, NodeId, RequestId, Time, Value};
 use crate::vclock::{Dot, VectorClock, Version, VersionSet};
 use serde::{Deserialize, Serialize};
-
-/// A 32-byte SHA-256 digest (Merkle nodes).
-pub type Hash = [u8; 32];
-
-/// Identifies a key range of the ring by the token that ends it (see `Ring::range_of_key`).
-pub type RangeId = u64;
 
 /// A client's request to the store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -172,31 +168,23 @@ impl MsgKind {
     }
 }
 
-/// One step of a Merkle comparison between two replicas of a range (seed §5).
+/// One message of a Merkle comparison between two replicas of a range (seed §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MerkleStep {
-    /// Initiator → peer: my root for this range.
-    Root {
-        /// The root hash.
-        hash: Hash,
-    },
-    /// Hashes of the children of the differing nodes at `level - 1`; `indices[i]` has `hashes[i]`.
-    Level {
-        /// Tree level of these hashes (0 is the root).
-        level: u8,
-        /// Node indices at that level.
-        indices: Vec<u32>,
-        /// Their hashes, in the same order.
-        hashes: Vec<Hash>,
-    },
-    /// The sender's records of the differing buckets; the receiver merges them and, when
-    /// `reply` is set, answers with its own records of the same buckets.
-    Buckets {
+pub enum MerkleWire {
+    /// The tree phase: roots, then child hashes of differing nodes level by level, then the items
+    /// of the differing buckets.
+    Tree(MerkleMsg),
+    /// The record phase: the sender's versions of keys in the differing buckets, and the keys it
+    /// wants. With `reply` set, the receiver answers with its versions of `pull` and of every
+    /// received key whose merged versions differ from what it received.
+    Records {
         /// The differing buckets.
         buckets: Vec<u32>,
-        /// The sender's versions of every key in those buckets.
+        /// The sender's versions of keys the receiver lacks or holds in another version.
         records: Vec<(Key, VersionSet)>,
-        /// Whether the receiver should answer with its records of the same buckets.
+        /// Keys the sender lacks.
+        pull: Vec<Key>,
+        /// Whether the receiver should answer.
         reply: bool,
     },
     /// The trees agree: nothing to repair.
@@ -218,14 +206,16 @@ pub enum Msg {
         /// The request.
         request: Request,
     },
-    /// Store this version of `key`; `hint` names the intended owner when the receiver is a stand-in.
+    /// Store these versions of `key` (the coordinator's set after its write: sets, not single
+    /// versions, travel between replicas); `hint` names the intended owner when the receiver is a
+    /// stand-in.
     Put {
         /// The request this write belongs to.
         req: RequestId,
         /// The key.
         key: Key,
-        /// The version to store.
-        version: Version,
+        /// The coordinator's versions of the key, including the new one.
+        versions: VersionSet,
         /// The owner this replica is held for (hinted handoff), if any.
         hint: Option<NodeId>,
     },
@@ -272,7 +262,7 @@ pub enum Msg {
         /// Which exchange (the initiator's counter), so late steps of an old exchange are ignored.
         exchange: u64,
         /// The step.
-        step: MerkleStep,
+        step: MerkleWire,
     },
 }
 
@@ -307,7 +297,7 @@ impl Msg {
                         context,
                     } => key.len() + value.len() + context.len() * 16,
                 },
-                Msg::Put { key, version, .. } => key.len() + version_bytes(version) + 2,
+                Msg::Put { key, versions, .. } => key.len() + versions.encoded_len() + 2,
                 Msg::PutAck { .. } => 8,
                 Msg::Get { key, .. } => 8 + key.len(),
                 Msg::GetReply { versions, .. } => 8 + versions.encoded_len(),
@@ -316,20 +306,22 @@ impl Msg {
                 Msg::HandoffAck { keys } => keys.iter().map(|(k, d)| k.len() + d.len() * 10).sum(),
                 Msg::Merkle { step, .. } => {
                     16 + match step {
-                        MerkleStep::Root { .. } => 32,
-                        MerkleStep::Level { indices, .. } => indices.len() * (4 + 32),
-                        MerkleStep::Buckets {
-                            buckets, records, ..
-                        } => buckets.len() * 4 + records_bytes(records),
-                        MerkleStep::InSync => 0,
+                        MerkleWire::Tree(m) => m.wire_bytes(),
+                        MerkleWire::Records {
+                            buckets,
+                            records,
+                            pull,
+                            ..
+                        } => {
+                            buckets.len() * 4
+                                + records_bytes(records)
+                                + pull.iter().map(|k| k.len() + 1).sum::<usize>()
+                        }
+                        MerkleWire::InSync => 1,
                     }
                 }
             }
     }
-}
-
-fn version_bytes(v: &Version) -> usize {
-    v.value.len() + (v.context.len() + 1) * 16
 }
 
 fn records_bytes(records: &[(Key, VersionSet)]) -> usize {

@@ -5,18 +5,15 @@
 //! node wants sent or said; `poll_timeout()` tells when it next wants a `Timer` input.
 
 use crate::config::{Config, ConflictMode, MAX_KEY_BYTES, MAX_VALUE_BYTES};
-use crate::gossip::{MemberChange, Membership};
-use crate::merkle::MerkleTree;
-use crate::message::{
-    Hash, MerkleStep, Msg, RangeId, Reply, ReplyBody, Request, RequestError,
-};
-use crate::ring::Ring;
+use crate::gossip::{MemberChange, MemberChangeKind, Membership};
+use crate::merkle::{MerkleHash, MerkleStep, MerkleTree};
+use crate::message::{MerkleWire, Msg, Reply, ReplyBody, Request, RequestError};
+use crate::ring::{RangeId, Ring};
 use crate::rng::Rng;
-use crate::storage::{Record, Store};
+use crate::storage::{Policy, Record, Store};
 use crate::types::{Key, NodeId, RequestId, Time, Value};
 use crate::vclock::{Dot, VectorClock, Version, VersionSet};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
@@ -58,7 +55,7 @@ pub enum Output {
 }
 
 /// State changes a node reports, for the trace and the page.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum NodeEvent {
     /// Its membership view changed (seed §3).
     Member(MemberChange),
@@ -74,7 +71,7 @@ pub enum NodeEvent {
         /// The owner.
         owner: NodeId,
         /// How many keys.
-        keys: usize,
+        keys: u64,
     },
     /// It sent merged versions to a stale replica after a read.
     ReadRepair {
@@ -92,7 +89,7 @@ pub enum NodeEvent {
         /// Differing buckets.
         buckets: Vec<u32>,
         /// Keys received and merged.
-        keys: usize,
+        keys: u64,
     },
     /// A Merkle comparison found the range in sync.
     MerkleInSync {
@@ -182,6 +179,7 @@ pub struct Node {
     /// Keys changed since the trees were last brought up to date.
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
+    gossip_rounds: u64,
     exchange: u64,
     last_handoff: BTreeMap<NodeId, Time>,
     outputs: VecDeque<Output>,
@@ -200,20 +198,17 @@ impl Node {
         } else {
             0
         };
-        let mut trees = BTreeMap::new();
-        for &(token, _) in ring.tokens() {
-            if ring.preference_list(token, usize::from(cfg.n)).contains(&id) {
-                trees.insert(
-                    token,
-                    RangeTree {
-                        tree: MerkleTree::build(cfg.merkle_buckets, std::iter::empty()),
-                    },
-                );
-            }
-        }
+        let trees = ring
+            .ranges_replicated_by(id, usize::from(cfg.n))
+            .into_iter()
+            .map(|r| {
+                let tree = MerkleTree::new(cfg.merkle_buckets);
+                (r, RangeTree { tree })
+            })
+            .collect();
         Node {
             id,
-            store: Store::new(cfg.hot_budget_bytes),
+            store: Store::new(cfg.hot_budget_bytes, Policy::default()),
             hints: BTreeMap::new(),
             membership: Membership::new(id, &all, now),
             rng,
@@ -228,6 +223,7 @@ impl Node {
             trees,
             dirty: BTreeSet::new(),
             ae_cursor: 0,
+            gossip_rounds: 0,
             exchange: 0,
             last_handoff: BTreeMap::new(),
             outputs: VecDeque::new(),
@@ -279,9 +275,12 @@ impl Node {
     }
 
     /// Its Merkle root of every range it replicates, brought up to date.
-    pub fn merkle_roots(&mut self) -> Vec<(RangeId, Hash)> {
+    pub fn merkle_roots(&mut self) -> Vec<(RangeId, MerkleHash)> {
         self.flush_dirty();
-        self.trees.iter().map(|(r, t)| (*r, t.tree.root())).collect()
+        self.trees
+            .iter()
+            .map(|(r, t)| (*r, t.tree.root()))
+            .collect()
     }
 
     /// Loses everything stored: a permanent failure with a new, empty disk.
@@ -290,7 +289,7 @@ impl Node {
         self.hints.clear();
         self.dirty.clear();
         for t in self.trees.values_mut() {
-            t.tree = MerkleTree::build(self.cfg.merkle_buckets, std::iter::empty());
+            t.tree = MerkleTree::new(self.cfg.merkle_buckets);
         }
     }
 
@@ -303,7 +302,8 @@ impl Node {
         if self.cfg.anti_entropy_interval_ms > 0 {
             self.next_anti_entropy = self.next_anti_entropy.max(now.plus(1));
         }
-        self.membership.restart(now);
+        let all: Vec<NodeId> = (0..self.cfg.nodes).map(NodeId).collect();
+        self.membership = Membership::new(self.id, &all, now);
     }
 
     /// The next output, if any. Call until `None` after every input.
@@ -418,7 +418,7 @@ impl Node {
                 value,
                 context,
             } => {
-                let version = self.write_local(now, &key, value, &context, my_hint);
+                let (version, versions) = self.write_local(now, &key, value, &context, my_hint);
                 for &(t, hint) in &targets {
                     if t != self.id {
                         self.send(
@@ -426,7 +426,7 @@ impl Node {
                             Msg::Put {
                                 req,
                                 key: key.clone(),
-                                version: version.clone(),
+                                versions: versions.clone(),
                                 hint,
                             },
                         );
@@ -483,6 +483,7 @@ impl Node {
     }
 
     /// The coordinator's write: a new version whose dot is this node's next counter for the key.
+    /// Returns it and the coordinator's whole set of the key, which is what replicas receive.
     fn write_local(
         &mut self,
         now: Time,
@@ -490,20 +491,18 @@ impl Node {
         value: Value,
         context: &VectorClock,
         hint: Option<NodeId>,
-    ) -> Version {
+    ) -> (Version, VersionSet) {
         let prune = usize::from(self.cfg.clock_prune_threshold);
         let mut set = self.read_local(key, hint.is_some());
-        let before = set.clone();
-        let version = set.write(self.id, context, value, now, prune);
-        if self.cfg.conflict_mode == ConflictMode::LastWriteWins {
-            set = before;
-            set.insert_lww(version.clone());
-        }
+        let version = match self.cfg.conflict_mode {
+            ConflictMode::VectorClock => set.write(self.id, context, value, now, prune),
+            ConflictMode::LastWriteWins => set.write_lww(self.id, value, now),
+        };
         match hint {
-            Some(owner) => self.store_hint(owner, key, &version),
-            None => self.put_set(key, set),
+            Some(owner) => self.store_hint(owner, key, &set),
+            None => self.put_set(key, set.clone()),
         }
-        version
+        (version, set)
     }
 
     fn read_local(&mut self, key: &Key, include_hints: bool) -> VersionSet {
@@ -546,7 +545,7 @@ impl Node {
         changed
     }
 
-    fn store_hint(&mut self, owner: NodeId, key: &Key, version: &Version) {
+    fn store_hint(&mut self, owner: NodeId, key: &Key, versions: &VersionSet) {
         let lww = self.cfg.conflict_mode == ConflictMode::LastWriteWins;
         let set = self
             .hints
@@ -555,9 +554,11 @@ impl Node {
             .entry(key.clone())
             .or_default();
         if lww {
-            set.insert_lww(version.clone());
+            for v in versions.versions() {
+                set.insert_lww(v.clone());
+            }
         } else {
-            set.insert(version.clone());
+            set.merge(versions);
         }
         self.stats.hints_stored += 1;
         self.event(NodeEvent::HintStored {
@@ -679,15 +680,13 @@ impl Node {
             Msg::Put {
                 req,
                 key,
-                version,
+                versions,
                 hint,
             } => {
                 match hint {
-                    Some(owner) if owner != self.id => self.store_hint(owner, &key, &version),
+                    Some(owner) if owner != self.id => self.store_hint(owner, &key, &versions),
                     _ => {
-                        let mut one = VersionSet::new();
-                        one.insert(version);
-                        self.merge_into_store(&key, &one);
+                        self.merge_into_store(&key, &versions);
                     }
                 }
                 self.send(from, Msg::PutAck { req });
@@ -709,10 +708,7 @@ impl Node {
             Msg::GetReply { req, versions } => {
                 let lww = self.cfg.conflict_mode == ConflictMode::LastWriteWins;
                 if let Some(p) = self.pending.get_mut(&req) {
-                    let stand_in = p
-                        .targets
-                        .iter()
-                        .any(|&(t, h)| t == from && h.is_some());
+                    let stand_in = p.targets.iter().any(|&(t, h)| t == from && h.is_some());
                     if let Pending::Get {
                         replies, merged, ..
                     } = &mut p.op
@@ -745,7 +741,7 @@ impl Node {
                 self.send(from, Msg::HandoffAck { keys });
             }
             Msg::HandoffAck { keys } => {
-                let mut delivered = 0;
+                let mut delivered = 0u64;
                 if let Some(held) = self.hints.get_mut(&from) {
                     for (key, dots) in keys {
                         let done = held
@@ -761,7 +757,7 @@ impl Node {
                     }
                 }
                 if delivered > 0 {
-                    self.stats.hints_delivered += delivered as u64;
+                    self.stats.hints_delivered += delivered;
                     self.event(NodeEvent::HintDelivered {
                         owner: from,
                         keys: delivered,
@@ -778,7 +774,7 @@ impl Node {
 
     fn on_member_changes(&mut self, now: Time, changes: Vec<MemberChange>) {
         for c in changes {
-            let revived = matches!(c.kind, crate::gossip::ChangeKind::BecameAlive);
+            let revived = matches!(c.kind, MemberChangeKind::BecameAlive);
             let node = c.node;
             self.event(NodeEvent::Member(c));
             if revived {
@@ -879,7 +875,21 @@ impl Node {
         self.on_member_changes(now, changes);
         let peers = self
             .membership
-            .pick_targets(&mut self.rng, usize::from(self.cfg.fanout));
+            .pick_targets(&mut self.rng, self.cfg.fanout, true);
+        let mut peers = peers;
+        // Every tenth round, also gossip to one cluster node this node does not believe alive.
+        // Without it, two sides that removed each other during a long partition would never talk
+        // again (a logical partition); Dynamo uses seed nodes for the same purpose.
+        self.gossip_rounds += 1;
+        if self.gossip_rounds.is_multiple_of(10) {
+            let dead: Vec<NodeId> = (0..self.cfg.nodes)
+                .map(NodeId)
+                .filter(|&n| n != self.id && !self.membership.is_alive(n))
+                .collect();
+            if !dead.is_empty() {
+                peers.push(dead[self.rng.below(dead.len() as u64) as usize]);
+            }
+        }
         if !peers.is_empty() {
             let digest = self.membership.digest();
             for p in peers {
@@ -904,13 +914,20 @@ impl Node {
         }
         let dirty = std::mem::take(&mut self.dirty);
         for key in dirty {
-            let range = self.ring.range_of_key(self.ring.position_of_key(key.as_str()));
+            let Some(range) = self
+                .ring
+                .range_of_key(self.ring.position_of_key(key.as_str()))
+            else {
+                continue;
+            };
             let Some(t) = self.trees.get_mut(&range) else {
                 continue;
             };
             match self.store.peek(key.as_str()) {
                 Some(set) => t.tree.update(&key, record_digest(&set)),
-                None => t.tree.remove(&key),
+                None => {
+                    t.tree.remove(&key);
+                }
             }
         }
     }
@@ -926,9 +943,9 @@ impl Node {
         self.start_merkle(range);
     }
 
-    /// Starts a Merkle comparison of `range` with the next live replica; false if there is none.
+    /// Starts a Merkle comparison of `range` with a random live replica; false if there is none.
     pub fn start_merkle(&mut self, range: RangeId) -> bool {
-        let replicas = self.ring.preference_list(range, usize::from(self.cfg.n));
+        let replicas = self.ring.preference_list(range.0, usize::from(self.cfg.n));
         let peers: Vec<NodeId> = replicas
             .into_iter()
             .filter(|&p| p != self.id && self.membership.is_alive(p))
@@ -938,120 +955,81 @@ impl Node {
         }
         let peer = peers[self.rng.below(peers.len() as u64) as usize];
         self.flush_dirty();
-        let hash = self.trees[&range].tree.root();
+        let open = self.trees[&range].tree.open();
         self.exchange += 1;
         self.stats.merkle_exchanges += 1;
-        self.send_merkle(peer, range, self.exchange, MerkleStep::Root { hash });
+        self.send_merkle(peer, range, self.exchange, MerkleWire::Tree(open));
         true
     }
 
-    fn send_merkle(&mut self, to: NodeId, range: RangeId, exchange: u64, step: MerkleStep) {
+    fn send_merkle(&mut self, to: NodeId, range: RangeId, exchange: u64, step: MerkleWire) {
+        match &step {
+            MerkleWire::Tree(m) => self.stats.merkle_hashes_sent += m.node_hashes() as u64,
+            MerkleWire::Records { records, .. } => {
+                self.stats.merkle_keys_sent += records.len() as u64
+            }
+            MerkleWire::InSync => {}
+        }
         let msg = Msg::Merkle {
             range,
             exchange,
             step,
         };
-        if let Msg::Merkle { step, .. } = &msg {
-            match step {
-                MerkleStep::Root { .. } => self.stats.merkle_hashes_sent += 1,
-                MerkleStep::Level { hashes, .. } => {
-                    self.stats.merkle_hashes_sent += hashes.len() as u64
-                }
-                MerkleStep::Buckets { records, .. } => {
-                    self.stats.merkle_keys_sent += records.len() as u64
-                }
-                MerkleStep::InSync => {}
-            }
-        }
         self.stats.merkle_bytes_sent += msg.wire_bytes() as u64;
         self.send(to, msg);
     }
 
-    fn on_merkle(&mut self, from: NodeId, range: RangeId, exchange: u64, step: MerkleStep) {
+    fn on_merkle(&mut self, from: NodeId, range: RangeId, exchange: u64, step: MerkleWire) {
         self.flush_dirty();
         let Some(rt) = self.trees.get(&range) else {
             return;
         };
-        let tree = &rt.tree;
-        let depth = tree.depth();
         match step {
-            MerkleStep::Root { hash } => {
-                if hash == tree.root() {
-                    self.send_merkle(from, range, exchange, MerkleStep::InSync);
+            MerkleWire::Tree(m) => match rt.tree.answer(&m) {
+                MerkleStep::Reply(next) => {
+                    self.send_merkle(from, range, exchange, MerkleWire::Tree(next))
+                }
+                MerkleStep::InSync => {
+                    self.send_merkle(from, range, exchange, MerkleWire::InSync);
                     self.event(NodeEvent::MerkleInSync { peer: from, range });
-                } else if depth == 0 {
-                    let records = self.bucket_records(range, &[0]);
-                    let step = MerkleStep::Buckets {
-                        buckets: vec![0],
+                }
+                MerkleStep::Repair(repair) => {
+                    let records = self.records_of(&repair.push);
+                    let step = MerkleWire::Records {
+                        buckets: repair.buckets,
                         records,
+                        pull: repair.pull,
                         reply: true,
                     };
                     self.send_merkle(from, range, exchange, step);
-                } else {
-                    let (l, r) = tree.children(0, 0);
-                    let step = MerkleStep::Level {
-                        level: 1,
-                        indices: vec![0, 1],
-                        hashes: vec![l, r],
-                    };
-                    self.send_merkle(from, range, exchange, step);
                 }
-            }
-            MerkleStep::Level {
-                level,
-                indices,
-                hashes,
-            } => {
-                let differing: Vec<u32> = indices
-                    .iter()
-                    .zip(&hashes)
-                    .filter(|(i, h)| tree.node(u32::from(level), **i) != **h)
-                    .map(|(i, _)| *i)
-                    .collect();
-                if differing.is_empty() {
-                    self.send_merkle(from, range, exchange, MerkleStep::InSync);
-                    self.event(NodeEvent::MerkleInSync { peer: from, range });
-                } else if u32::from(level) >= depth {
-                    let records = self.bucket_records(range, &differing);
-                    let step = MerkleStep::Buckets {
-                        buckets: differing,
-                        records,
-                        reply: true,
-                    };
-                    self.send_merkle(from, range, exchange, step);
-                } else {
-                    let next = level + 1;
-                    let mut idx = Vec::with_capacity(differing.len() * 2);
-                    let mut hs = Vec::with_capacity(differing.len() * 2);
-                    for i in differing {
-                        let (l, r) = tree.children(u32::from(level), i);
-                        idx.push(2 * i);
-                        hs.push(l);
-                        idx.push(2 * i + 1);
-                        hs.push(r);
-                    }
-                    let step = MerkleStep::Level {
-                        level: next,
-                        indices: idx,
-                        hashes: hs,
-                    };
-                    self.send_merkle(from, range, exchange, step);
-                }
-            }
-            MerkleStep::Buckets {
+                MerkleStep::Incompatible => {}
+            },
+            MerkleWire::Records {
                 buckets,
                 records,
+                pull,
                 reply,
             } => {
-                let answer = reply.then(|| self.bucket_records(range, &buckets));
-                let keys = records.len();
+                let keys = records.len() as u64;
+                let mut answer = Vec::new();
                 for (key, set) in &records {
                     self.merge_into_store(key, set);
+                    if reply {
+                        // Send back what the sender lacks: our merge differs from its versions.
+                        if let Some(mine) = self.store.peek(key.as_str()) {
+                            if mine != *set {
+                                answer.push((key.clone(), mine));
+                            }
+                        }
+                    }
                 }
-                if let Some(mine) = answer {
-                    let step = MerkleStep::Buckets {
+                if reply {
+                    answer.extend(self.records_of(&pull));
+                    let step = MerkleWire::Records {
                         buckets: buckets.clone(),
-                        records: mine,
+                        records: answer,
+                        pull: Vec::new(),
                         reply: false,
                     };
                     self.send_merkle(from, range, exchange, step);
@@ -1063,25 +1041,16 @@ impl Node {
                     keys,
                 });
             }
-            MerkleStep::InSync => {
+            MerkleWire::InSync => {
                 self.event(NodeEvent::MerkleInSync { peer: from, range });
             }
         }
     }
 
-    fn bucket_records(&self, range: RangeId, buckets: &[u32]) -> Vec<(Key, VersionSet)> {
-        let Some(rt) = self.trees.get(&range) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for &b in buckets {
-            for key in rt.tree.bucket_keys(b) {
-                if let Some(set) = self.store.peek(key.as_str()) {
-                    out.push((key.clone(), set));
-                }
-            }
-        }
-        out
+    fn records_of(&self, keys: &[Key]) -> Vec<(Key, VersionSet)> {
+        keys.iter()
+            .filter_map(|k| self.store.peek(k.as_str()).map(|set| (k.clone(), set)))
+            .collect()
     }
 
     /// Every acknowledged dot of `key` this node holds, directly or covered by a later version.
@@ -1095,8 +1064,8 @@ impl Node {
 }
 
 /// SHA-256 of a version set's encoding: what a Merkle leaf hashes for one key.
-pub fn record_digest(set: &VersionSet) -> Hash {
+fn record_digest(set: &VersionSet) -> [u8; 32] {
     let mut buf = Vec::with_capacity(64);
     set.encode(&mut buf);
-    Sha256::digest(&buf).into()
+    crate::merkle::record_digest(&buf)
 }

@@ -41,7 +41,13 @@ pub struct Scenario {
     pub steps: Vec<ScenarioStep>,
 }
 
-fn step(actions: Vec<Action>, until: u64, caption: &str, panel: &str, focus: Option<u16>) -> ScenarioStep {
+fn step(
+    actions: Vec<Action>,
+    until: u64,
+    caption: &str,
+    panel: &str,
+    focus: Option<u16>,
+) -> ScenarioStep {
     ScenarioStep {
         actions,
         until: Time(until),
@@ -138,7 +144,12 @@ impl Scenario {
             writes.push(put(0, &Key::from(format!("user:{i}")), &doc(i), &[]));
         }
         for i in 6..30u32 {
-            more.push(put((i % 3) as u16, &Key::from(format!("user:{i}")), &doc(i), &[]));
+            more.push(put(
+                (i % 3) as u16,
+                &Key::from(format!("user:{i}")),
+                &doc(i),
+                &[],
+            ));
         }
         let steps = vec![
             step(vec![], 0, "Three nodes, each a hash table of keys to versions (seed §1a). Select a node to see its storage.", "storage", Some(0)),
@@ -265,7 +276,14 @@ impl Scenario {
         };
         let key = Key::from("k0");
         let writes: Vec<Action> = (0..40)
-            .map(|i| put((i % 4) as u16, &Key::from(format!("k{i}")), &format!("v{i}"), &[]))
+            .map(|i| {
+                put(
+                    (i % 4) as u16,
+                    &Key::from(format!("k{i}")),
+                    &format!("v{i}"),
+                    &[],
+                )
+            })
             .collect();
         // Three keys S1 replicates, each written through another of its replicas while S1 is cut off.
         let ids: Vec<NodeId> = (0..config.nodes).map(NodeId).collect();

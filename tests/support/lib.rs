@@ -4,7 +4,14 @@ use kvlab_core::{Config, NodeId, Reply, ReplyBody, Request, RequestId, Simulatio
 use kvlab_core::{VectorClock, Version};
 
 /// Submits a put and runs `ms` milliseconds; returns the reply.
-pub fn put(sim: &mut Simulation, via: u16, key: &str, value: &str, ctx: &VectorClock, ms: u64) -> Reply {
+pub fn put(
+    sim: &mut Simulation,
+    via: u16,
+    key: &str,
+    value: &str,
+    ctx: &VectorClock,
+    ms: u64,
+) -> Reply {
     let req = sim.submit(
         NodeId(via),
         Request::Put {

@@ -1,7 +1,7 @@
 //! Checks that the tests and the page both run: no acknowledged write lost, replicas converged.
 
 use super::Simulation;
-use crate::message::RangeId;
+use crate::ring::RangeId;
 use crate::types::{Key, NodeId};
 use crate::vclock::Dot;
 use serde::{Deserialize, Serialize};
@@ -101,10 +101,10 @@ impl Simulation {
     /// Convergence: all home replicas of each range have equal Merkle roots.
     pub fn check_convergence(&mut self) -> ConvergenceReport {
         let n = usize::from(self.cfg.n);
-        let tokens: Vec<u64> = self.ring.tokens().iter().map(|&(t, _)| t).collect();
+        let tokens: Vec<RangeId> = self.ring.ranges().map(|(id, _, _)| id).collect();
         let mut report = ConvergenceReport::default();
         for t in tokens {
-            let replicas = self.ring.preference_list(t, n);
+            let replicas = self.ring.preference_list(t.0, n);
             report.ranges += 1;
             let mut roots = replicas.iter().map(|r| {
                 self.nodes[r.index()]

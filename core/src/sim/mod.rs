@@ -21,6 +21,7 @@ use crate::vclock::Dot;
 use serde::{Deserialize, Serialize};
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::hash::Hasher;
 use std::sync::Arc;
 use trace::TraceHasher;
 use workload::{ClientState, WorkloadDriver};
@@ -145,9 +146,16 @@ pub struct AckedWrite {
 
 #[derive(Clone, Debug)]
 enum Ev {
-    Deliver { info: InFlight, msg: Msg },
+    Deliver {
+        info: InFlight,
+        msg: Msg,
+    },
     Timer(NodeId),
-    Submit { req: RequestId, via: NodeId, request: Request },
+    Submit {
+        req: RequestId,
+        via: NodeId,
+        request: Request,
+    },
     ClientDeadline(RequestId),
     Action(Action),
     ClientWake(u32),
@@ -433,13 +441,11 @@ impl Simulation {
                 self.faulted[n.index()] = true;
                 self.timer_at[n.index()] = None;
             }
-            Fault::Restart(n) if n.index() < self.nodes.len() => {
-                if !self.up[n.index()] {
-                    self.up[n.index()] = true;
-                    let now = self.now;
-                    self.nodes[n.index()].restart(now);
-                    self.schedule_timer(n);
-                }
+            Fault::Restart(n) if n.index() < self.nodes.len() && !self.up[n.index()] => {
+                self.up[n.index()] = true;
+                let now = self.now;
+                self.nodes[n.index()].restart(now);
+                self.schedule_timer(n);
             }
             Fault::Wipe(n) if n.index() < self.nodes.len() => {
                 self.faulted[n.index()] = true;
@@ -561,7 +567,8 @@ impl Simulation {
 
     fn on_node_event(&mut self, id: NodeId, e: NodeEvent) {
         if let NodeEvent::Member(c) = &e {
-            if matches!(c.kind, crate::gossip::ChangeKind::BecameOffline) && !self.faulted[c.node.index()]
+            if matches!(c.kind, crate::gossip::MemberChangeKind::BecameOffline)
+                && !self.faulted[c.node.index()]
             {
                 self.stats.false_suspicions += 1;
             }

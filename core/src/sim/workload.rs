@@ -67,7 +67,9 @@ pub(crate) struct WorkloadDriver {
 impl WorkloadDriver {
     pub(crate) fn new(cfg: &Config, w: Workload) -> Self {
         let mut rng = Rng::derive(cfg.seed, "workload", 0);
-        let keys = (0..w.keys.max(1)).map(|i| Key::from(format!("k{i}"))).collect();
+        let keys = (0..w.keys.max(1))
+            .map(|i| Key::from(format!("k{i}")))
+            .collect();
         let values = (0..64)
             .map(|i| {
                 let mut v = format!("{{\"v\":{i},\"pad\":\"");
