@@ -9,7 +9,7 @@ use crate::format::{parse_context, value_text};
 use crate::view::*;
 use kvlab_core::{
     Config, ConfigError, Fault, Key, MemberStatus, MerkleHash, NodeId, RangeId, Ratio, ReplyBody,
-    Request, RequestId, Scenario, Simulation, Time, TraceKind, Value, VectorClock, Workload,
+    Request, RequestId, Scenario, Simulation, Tier, Time, TraceKind, Value, VectorClock, Workload,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -479,9 +479,27 @@ impl Engine {
     /// The console's requests, newest first, with their replies when they came.
     pub fn console(&self) -> Vec<ReplyView> {
         let name = |n: NodeId| self.names.get(n.index()).cloned().unwrap_or_default();
-        self.console
+        let mut requests = self.console.clone();
+        // A guided scenario's own requests show too: they are what its captions talk about.
+        if self.scenario.is_some() {
+            for ev in self.sim.trace() {
+                if let TraceKind::Submit { req, via, key, put } = &ev.kind {
+                    if !requests.iter().any(|c| c.req == *req) {
+                        requests.push(ConsoleRequest {
+                            req: *req,
+                            put: *put,
+                            key: key.to_string(),
+                            via: *via,
+                        });
+                    }
+                }
+            }
+            requests.sort_by_key(|c| c.req);
+        }
+        requests
             .iter()
             .rev()
+            .take(20)
             .map(|c| {
                 let mut v = ReplyView {
                     req: c.req.0,
@@ -794,7 +812,11 @@ impl Engine {
                 StorageRow {
                     key: e.key.to_string(),
                     siblings,
-                    tier: format!("{:?}", e.tier).to_lowercase(),
+                    tier: match e.tier {
+                        Tier::Hot => "hot",
+                        Tier::Cold => "cold",
+                    }
+                    .to_string(),
                     stored: e.stored_bytes as u64,
                     raw: e.raw_bytes as u64,
                 }

@@ -27,7 +27,27 @@ pub fn kind_name(i: usize) -> &'static str {
 /// A node's colour: hues a golden angle apart, so neighbours by id never look alike.
 pub fn node_colour(i: u16) -> String {
     let hue = (f64::from(i) * 137.507_764).rem_euclid(360.0);
-    format!("hsl({hue:.0} 62% 48%)")
+    format!("hsl({} 62% 48%)", fx(hue, 0))
+}
+
+/// A number with `decimals` digits after the point. Integer arithmetic on purpose: it keeps
+/// the float formatting machinery out of the wasm bundle.
+pub fn fx(v: f64, decimals: u32) -> String {
+    let scale = 10u64.pow(decimals.min(6));
+    let scaled = (v * scale as f64).round();
+    if !scaled.is_finite() {
+        return "0".into();
+    }
+    let n = scaled as i64;
+    let sign = if n < 0 { "-" } else { "" };
+    let a = n.unsigned_abs();
+    if decimals == 0 {
+        format!("{sign}{a}")
+    } else {
+        let frac = (a % scale).to_string();
+        let pad = "0".repeat(decimals as usize - frac.len());
+        format!("{sign}{}.{pad}{frac}", a / scale)
+    }
 }
 
 /// Bytes as "812 B", "3.4 KB", "1.2 MB".
@@ -35,9 +55,9 @@ pub fn bytes(n: u64) -> String {
     if n < 1024 {
         format!("{n} B")
     } else if n < 1024 * 1024 {
-        format!("{:.1} KB", n as f64 / 1024.0)
+        format!("{} KB", fx(n as f64 / 1024.0, 1))
     } else {
-        format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
+        format!("{} MB", fx(n as f64 / (1024.0 * 1024.0), 1))
     }
 }
 
@@ -46,7 +66,7 @@ pub fn sim_time(ms: u64) -> String {
     if ms < 10_000 {
         format!("{ms} ms")
     } else {
-        format!("{:.2} s", ms as f64 / 1000.0)
+        format!("{} s", fx(ms as f64 / 1000.0, 2))
     }
 }
 
@@ -79,6 +99,12 @@ mod tests {
         assert_eq!(value_text(&[0xff, 0xfe]), "fffe");
         assert!(value_text("x".repeat(100).as_bytes()).ends_with('…'));
         assert_eq!(kind_name(3), "put-ack");
+        assert_eq!(fx(1.234, 2), "1.23");
+        assert_eq!(fx(-0.05, 1), "-0.1");
+        assert_eq!(fx(2.0, 2), "2.00");
+        assert_eq!(fx(-3.999, 0), "-4");
+        assert_eq!(fx(0.5, 3), "0.500");
+        assert_eq!(fx(f64::NAN, 1), "0");
         assert_eq!(kind_colour(99), "#98a2b3");
         assert_ne!(node_colour(0), node_colour(1));
     }

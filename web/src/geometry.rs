@@ -1,6 +1,7 @@
 //! Pure layout: where things sit on the ring, where a message is at a given time, and the
 //! space-time diagram's coordinates. No DOM here, so native tests reach all of it.
 
+use crate::format::fx;
 use std::f64::consts::TAU;
 
 /// Radius of the ring in SVG user units (the view box is centred on 0,0).
@@ -93,14 +94,14 @@ pub fn arc_path(start: u64, end: u64, r: f64) -> String {
     if (a1 - a0) >= TAU - 1e-9 {
         let (x0, y0) = polar(0.0, r);
         let (x1, y1) = polar(TAU / 2.0, r);
-        return format!(
-            "M{x0:.2},{y0:.2} A{r},{r} 0 1 1 {x1:.2},{y1:.2} A{r},{r} 0 1 1 {x0:.2},{y0:.2}"
-        );
+        let (x0, y0, x1, y1, r) = (fx(x0, 2), fx(y0, 2), fx(x1, 2), fx(y1, 2), fx(r, 0));
+        return format!("M{x0},{y0} A{r},{r} 0 1 1 {x1},{y1} A{r},{r} 0 1 1 {x0},{y0}");
     }
     let (x0, y0) = polar(a0, r);
     let (x1, y1) = polar(a1, r);
     let large = if a1 - a0 > TAU / 2.0 { 1 } else { 0 };
-    format!("M{x0:.2},{y0:.2} A{r},{r} 0 {large} 1 {x1:.2},{y1:.2}")
+    let (x0, y0, x1, y1, r) = (fx(x0, 2), fx(y0, 2), fx(x1, 2), fx(y1, 2), fx(r, 0));
+    format!("M{x0},{y0} A{r},{r} 0 {large} 1 {x1},{y1}")
 }
 
 /// The start (exclusive) of the range that ends at `token`: the previous token on the ring.

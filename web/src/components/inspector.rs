@@ -92,7 +92,7 @@ fn storage(d: &NodeDetail) -> Html {
             <div class="totals">
                 <span><b>{ t.hot_entries }</b>{ " hot · " }{ bytes(t.hot_bytes) }</span>
                 <span><b>{ t.cold_entries }</b>{ " cold · " }{ bytes(t.cold_bytes) }</span>
-                <span title="raw bytes over stored bytes">{ format!("compression {:.2}×", t.ratio) }</span>
+                <span title="raw bytes over stored bytes">{ format!("compression {}×", crate::format::fx(t.ratio, 2)) }</span>
             </div>
             if d.storage.is_empty() {
                 <p class="empty">{ "No keys stored." }</p>

@@ -3,6 +3,7 @@
 
 pub mod console;
 pub mod help;
+pub mod icons;
 pub mod inspector;
 pub mod narration;
 pub mod ring;

@@ -40,12 +40,12 @@ pub fn narration(p: &Props) -> Html {
             <section class="card narration" id="narration">
                 <div class="eyebrow">{ format!("Seed §{} · step {} of {}", s.section, s.step + 1, s.steps) }</div>
                 <h2>{ &s.title }</h2>
-                <div class="progress"><i style={format!("width:{:.0}%", (s.step + 1) as f64 * 100.0 / s.steps.max(1) as f64)} /></div>
+                <div class="progress"><i style={format!("width:{}%", (s.step + 1) * 100 / s.steps.max(1))} /></div>
                 <p class="caption" id="caption">{ &s.caption }</p>
                 <div class="row">
                     <button id="sc-back" class="ghost" disabled={s.step == 0} onclick={emit(Cmd::Prev)}>{ "← Back" }</button>
                     if !s.settled {
-                        <button id="sc-finish" class="ghost" onclick={emit(Cmd::Finish)} title="run this step to its end now">{ "Skip ⏭" }</button>
+                        <button id="sc-finish" class="ghost" onclick={emit(Cmd::Finish)} title="run this step to its end now">{ "Skip to end" }</button>
                     }
                     <button id="sc-next" disabled={s.step + 1 >= s.steps} onclick={emit(Cmd::Next)}>{ "Next →" }</button>
                 </div>

@@ -197,9 +197,9 @@ pub fn ring(p: &Props) -> Html {
         let n = ring.nodes.iter().find(|n| n.id == id)?;
         let (x, y) = badge(id);
         let style = format!(
-            "left:{:.2}%;top:{:.2}%",
-            (x + 300.0) / 6.0,
-            (y + 300.0) / 6.0
+            "left:{}%;top:{}%",
+            crate::format::fx((x + 300.0) / 6.0, 2),
+            crate::format::fx((y + 300.0) / 6.0, 2)
         );
         let emit = |c: Cmd| {
             let on = p.on.clone();
@@ -258,5 +258,5 @@ fn name_of(ring: &RingView, n: u16) -> String {
 }
 
 fn fmt(v: f64) -> String {
-    format!("{v:.2}")
+    crate::format::fx(v, 2)
 }

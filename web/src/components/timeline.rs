@@ -2,7 +2,7 @@
 //! Clicking moves the simulation to that time.
 
 use super::Cmd;
-use crate::format::{kind_colour, kind_name, node_colour};
+use crate::format::{fx, kind_colour, kind_name, node_colour};
 use crate::geometry::Lanes;
 use crate::view::Arrow;
 use yew::prelude::*;
@@ -43,8 +43,8 @@ pub fn timeline(p: &Props) -> Html {
         let y = lanes.y(i);
         html! {
             <>
-                <line class="lane" x1={lanes.left.to_string()} x2={(WIDTH - 4.0).to_string()} y1={format!("{y:.1}")} y2={format!("{y:.1}")} stroke={node_colour(i as u16)} />
-                if i % every == 0 { <text class="lane-name" x="4" y={format!("{:.1}", y + 3.5)}>{ n }</text> }
+                <line class="lane" x1={fx(lanes.left, 0)} x2={fx(WIDTH - 4.0, 0)} y1={fx(y, 1)} y2={fx(y, 1)} stroke={node_colour(i as u16)} />
+                if i % every == 0 { <text class="lane-name" x="4" y={fx(y + 3.5, 1)}>{ n }</text> }
             </>
         }
     });
@@ -62,8 +62,8 @@ pub fn timeline(p: &Props) -> Html {
             on.emit(Cmd::Jump(at));
         });
         html! {
-            <line class={classes!("arrow", a.dropped.then_some("dropped"))} x1={format!("{x1:.1}")} y1={format!("{y1:.1}")}
-                x2={format!("{x2:.1}")} y2={format!("{y2:.1}")} stroke={kind_colour(usize::from(a.kind))} onclick={click}>
+            <line class={classes!("arrow", a.dropped.then_some("dropped"))} x1={fx(x1, 1)} y1={fx(y1, 1)}
+                x2={fx(x2, 1)} y2={fx(y2, 1)} stroke={kind_colour(usize::from(a.kind))} onclick={click}>
                 <title>{ format!("{} {} → {} at {} ms{}", kind_name(usize::from(a.kind)), p.names.get(usize::from(a.from)).cloned().unwrap_or_default(),
                     p.names.get(usize::from(a.to)).cloned().unwrap_or_default(), a.sent, if a.dropped { ", dropped" } else { "" }) }</title>
             </line>
@@ -89,10 +89,10 @@ pub fn timeline(p: &Props) -> Html {
                 <h3>{ "Timeline" }</h3>
                 <span class="muted small">{ format!("{} – {} ms · click to move the simulation there", p.t0, p.now as u64) }</span>
             </div>
-            <svg id="timeline-svg" viewBox={format!("0 0 {WIDTH} {HEIGHT}")} preserveAspectRatio="none" onclick={click}>
+            <svg id="timeline-svg" viewBox={format!("0 0 {} {}", fx(WIDTH, 0), fx(HEIGHT, 0))} preserveAspectRatio="none" onclick={click}>
                 { for labels }
                 { for arrows }
-                <line class="now" x1={format!("{now_x:.1}")} x2={format!("{now_x:.1}")} y1="0" y2={HEIGHT.to_string()} />
+                <line class="now" x1={fx(now_x, 1)} x2={fx(now_x, 1)} y1="0" y2={fx(HEIGHT, 0)} />
             </svg>
         </section>
     }

@@ -1,5 +1,6 @@
 //! The toolbar: scenario, seed, transport controls, speed, settings, share, export, help.
 
+use super::icons::icon;
 use super::Cmd;
 use crate::driver::SPEEDS;
 use crate::state::Action;
@@ -78,17 +79,17 @@ pub fn toolbar(p: &Props) -> Html {
                 <input id="seed" ref={seed_ref} class={classes!(p.seed_error.is_some().then_some("invalid"))}
                     value={p.seed.to_string()} onchange={change_seed} inputmode="numeric" spellcheck="false"
                     aria-invalid={p.seed_error.is_some().to_string()} />
-                <button type="button" id="new-seed" class="icon" title="new random seed" onclick={emit(Cmd::NewSeed)}>{ "🎲" }</button>
+                <button type="button" id="new-seed" class="icon" title="new random seed" onclick={emit(Cmd::NewSeed)}>{ icon("dice") }</button>
                 if let Some(e) = &p.seed_error { <span class="field-error" id="seed-error">{ e }</span> }
             </form>
             <div class="transport" role="group" aria-label="simulation controls">
-                <button id="reset" class="icon" title="reset (start this cluster over)" onclick={emit(Cmd::Reset)}>{ "⏮" }</button>
-                <button id="back" class="icon" title="step back (←)" onclick={emit(Cmd::Back)}>{ "◀" }</button>
+                <button id="reset" class="icon" title="reset (start this cluster over)" onclick={emit(Cmd::Reset)}>{ icon("reset") }</button>
+                <button id="back" class="icon" title="step back (←)" onclick={emit(Cmd::Back)}>{ icon("back") }</button>
                 <button id="play" class="play" title="play / pause (space)" onclick={emit(Cmd::TogglePlay)}>
-                    { if p.playing { "⏸ Pause" } else { "▶ Play" } }
+                    if p.playing { { icon("pause") }{ " Pause" } } else { { icon("play") }{ " Play" } }
                 </button>
-                <button id="step" class="icon" title="one event (→)" onclick={emit(Cmd::Step)}>{ "⏵" }</button>
-                <button id="round" class="icon wide" title="one protocol round (⇧→)" onclick={emit(Cmd::Round)}>{ "⏭ round" }</button>
+                <button id="step" class="icon" title="one event (→)" onclick={emit(Cmd::Step)}>{ icon("step") }</button>
+                <button id="round" class="icon wide" title="one protocol round (⇧→)" onclick={emit(Cmd::Round)}>{ icon("round") }{ " round" }</button>
                 <select id="speed" onchange={speed} title="simulated time per real time">
                     { for SPEEDS.iter().enumerate().map(|(i, (_, l))| html! {
                         <option value={i.to_string()} selected={i == p.speed}>{ *l }</option>
