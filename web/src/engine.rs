@@ -935,6 +935,29 @@ impl Engine {
         })
     }
 
+    /// Recent Merkle bucket syncs: (node, peer, buckets, keys merged), oldest first.
+    pub fn merkle_syncs(&self) -> Vec<(String, String, Vec<u32>, u64)> {
+        let name = |n: NodeId| self.names.get(n.index()).cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        for ev in self.sim.trace() {
+            if let TraceKind::Node {
+                node,
+                event:
+                    kvlab_core::NodeEvent::MerkleSynced {
+                        peer,
+                        buckets,
+                        keys,
+                        ..
+                    },
+            } = &ev.kind
+            {
+                out.push((name(*node), name(*peer), buckets.clone(), *keys));
+            }
+        }
+        let skip = out.len().saturating_sub(50);
+        out.split_off(skip)
+    }
+
     /// The kept trace as JSON.
     pub fn trace_json(&self) -> String {
         #[derive(serde::Serialize)]

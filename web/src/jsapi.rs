@@ -53,6 +53,15 @@ struct Dump {
     panel: String,
     help: bool,
     errors: Errors,
+    merkle_syncs: Vec<SyncDump>,
+}
+
+#[derive(Serialize)]
+struct SyncDump {
+    node: String,
+    peer: String,
+    buckets: Vec<u32>,
+    keys: u64,
 }
 
 fn dump(d: &Driver) -> Dump {
@@ -104,6 +113,16 @@ fn dump(d: &Driver) -> Dump {
             fragment: d.errors.fragment.clone(),
             console: d.errors.console.clone(),
         },
+        merkle_syncs: e
+            .merkle_syncs()
+            .into_iter()
+            .map(|(node, peer, buckets, keys)| SyncDump {
+                node,
+                peer,
+                buckets,
+                keys,
+            })
+            .collect(),
     }
 }
 
@@ -139,6 +158,10 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
     let _ = js_sys::Reflect::set(&api, &"dots".into(), dots.as_ref());
     let _ = js_sys::Reflect::set(&api, &"trace".into(), trace.as_ref());
     let _ = js_sys::Reflect::set(&api, &"ready".into(), &JsValue::TRUE);
+    // Called from the first render's effect: time from navigation start to a drawn page.
+    if let Some(p) = window.performance() {
+        let _ = js_sys::Reflect::set(&api, &"firstRender".into(), &JsValue::from_f64(p.now()));
+    }
     let _ = js_sys::Reflect::set(&window, &"kvlab".into(), &api);
     // The page lives as long as the window: these closures are meant to stay.
     state.forget();
