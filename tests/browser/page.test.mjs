@@ -127,7 +127,7 @@ test('the timeline jumps the simulation to a clicked time', async () => {
   for (let i = 0; i < 5; i++) await page.click('#round');
   const s0 = await state(page);
   assert.equal(s0.now, 500);
-  const box = await page.locator('#timeline-svg').boundingBox();
+  const box = await page.locator('#timeline-canvas').boundingBox();
   await page.mouse.click(box.x + box.width * 0.5, box.y + 4);
   const s1 = await state(page);
   assert.ok(s1.now < 500 && s1.now > 200, `moved back into the window (${s1.now})`);

@@ -23,7 +23,7 @@ use web_sys::{HtmlCanvasElement, KeyboardEvent};
 use yew::prelude::*;
 
 /// Re-render at most this often while playing (the canvas still animates every frame).
-const RENDER_EVERY_MS: f64 = 100.0;
+const RENDER_EVERY_MS: f64 = 250.0;
 /// Run the invariant checks at most this often while playing.
 const CHECK_EVERY_MS: f64 = 1_000.0;
 
@@ -336,10 +336,12 @@ impl Page {
                 d.engine.finish_auto();
                 d.engine.check_invariants();
             }
-            Cmd::Jump(t) => {
+            Cmd::TimelineClick(x, y) => {
                 let mut d = self.driver.borrow_mut();
-                d.playing = false;
-                d.engine.jump_to(t);
+                if let Some(t) = d.timeline_time_at(x, y) {
+                    d.playing = false;
+                    d.engine.jump_to(t);
+                }
             }
             Cmd::Export => {
                 rerender = false;
@@ -381,9 +383,21 @@ fn download(name: &str, text: &str) {
     let _ = web_sys::Url::revoke_object_url(&url);
 }
 
+fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now())
+}
+
 /// One animation frame: advance the simulation by the wall time elapsed, draw the messages,
 /// and now and then re-render the page and check the invariants.
-fn frame(ts: f64, driver: &Rc<RefCell<Driver>>, canvas: &NodeRef, redraw: &UseForceUpdateHandle) {
+fn frame(
+    ts: f64,
+    driver: &Rc<RefCell<Driver>>,
+    canvas: &NodeRef,
+    timeline: &NodeRef,
+    redraw: &UseForceUpdateHandle,
+) {
     let mut render = false;
     {
         let Ok(mut d) = driver.try_borrow_mut() else {
@@ -394,10 +408,14 @@ fn frame(ts: f64, driver: &Rc<RefCell<Driver>>, canvas: &NodeRef, redraw: &UseFo
         let was_auto = d.engine.auto_running();
         let speed = d.speed_value();
         let playing = d.playing;
+        let t0 = now_ms();
         let moved = d.engine.tick(dt, speed, playing);
+        let t1 = now_ms();
+        d.perf[0] = d.perf[0].max(t1 - t0);
         if moved && ts - d.last_check > CHECK_EVERY_MS {
             d.last_check = ts;
             d.engine.check_invariants();
+            d.perf[2] = d.perf[2].max(now_ms() - t1);
         }
         if moved && ts - d.last_render > RENDER_EVERY_MS {
             d.last_render = ts;
@@ -409,7 +427,12 @@ fn frame(ts: f64, driver: &Rc<RefCell<Driver>>, canvas: &NodeRef, redraw: &UseFo
         if moved || d.dirty {
             d.dirty = false;
             if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
+                let t = now_ms();
                 d.draw(&c);
+                if let Some(tl) = timeline.cast::<HtmlCanvasElement>() {
+                    d.draw_timeline(&tl);
+                }
+                d.perf[1] = d.perf[1].max(now_ms() - t);
             }
         }
     }
@@ -425,6 +448,7 @@ pub fn app() -> Html {
     let ui = use_reducer(Ui::default);
     let redraw = use_force_update();
     let canvas = use_node_ref();
+    let timeline = use_node_ref();
 
     let page = Rc::new(Page {
         driver: driver.clone(),
@@ -440,6 +464,7 @@ pub fn app() -> Html {
     {
         let driver = driver.clone();
         let canvas = canvas.clone();
+        let timeline = timeline.clone();
         let redraw = redraw.clone();
         let on = on.clone();
         let page = page.clone();
@@ -451,16 +476,17 @@ pub fn app() -> Html {
                 handle: Rc<RefCell<Option<AnimationFrame>>>,
                 driver: Rc<RefCell<Driver>>,
                 canvas: NodeRef,
+                timeline: NodeRef,
                 redraw: UseForceUpdateHandle,
             ) {
                 let h = handle.clone();
                 let af = request_animation_frame(move |ts| {
-                    frame(ts, &driver, &canvas, &redraw);
-                    schedule(h, driver, canvas, redraw);
+                    frame(ts, &driver, &canvas, &timeline, &redraw);
+                    schedule(h, driver, canvas, timeline, redraw);
                 });
                 *handle.borrow_mut() = Some(af);
             }
-            schedule(handle.clone(), driver.clone(), canvas, redraw);
+            schedule(handle.clone(), driver.clone(), canvas, timeline, redraw);
 
             let doc = gloo::utils::document();
             let on_key = on.clone();
@@ -520,7 +546,14 @@ pub fn app() -> Html {
                 }
                 page2.redraw.force_update();
             });
+            let d3 = driver.clone();
+            let resize = EventListener::new(&win, "resize", move |_| {
+                if let Ok(mut d) = d3.try_borrow_mut() {
+                    d.dirty = true;
+                }
+            });
             move || {
+                drop(resize);
                 drop(handle.borrow_mut().take());
                 drop(keys);
                 drop(hash);
@@ -529,6 +562,7 @@ pub fn app() -> Html {
     }
 
     // Read what this render shows. The simulation itself is never cloned here.
+    let render_start = now_ms();
     let mut d = driver.borrow_mut();
     d.ui = (*ui).clone();
     let ring = Rc::new(d.engine.ring_view());
@@ -558,7 +592,6 @@ pub fn app() -> Html {
             .max(100)
     };
     let t0 = (now as u64).saturating_sub(span);
-    let arrows = d.engine.arrows(t0, 600);
     let console = d.engine.console();
     let errors = d.errors.clone();
     let frag = d.frag.clone();
@@ -581,6 +614,7 @@ pub fn app() -> Html {
             d.engine.workload_clients()
         )
     };
+    d.perf[3] = d.perf[3].max(now_ms() - render_start);
     drop(d);
 
     let scenarios = scenario_labels();
@@ -630,7 +664,7 @@ pub fn app() -> Html {
                 <Inspector detail={detail} merkle={merkle} panel={ui.panel} console={console}
                     names={names.clone()} console_error={errors.console.clone()} default_key={default_key} on={on.clone()} />
             </div>
-            <Timeline arrows={arrows} names={names} t0={t0} now={now} on={on.clone()} />
+            <Timeline canvas={timeline.clone()} t0={t0} now={now as u64} on={on.clone()} />
             <Status metrics={metrics} invariants={invariants} trace_hash={trace_hash} />
             if ui.help { <Help on={on} /> }
         </main>

@@ -3,11 +3,11 @@
 //! advances the simulation in place and never clones it.
 
 use crate::engine::Engine;
-use crate::format::kind_colour;
+use crate::format::{kind_colour, node_colour};
 use crate::fragment::Fragment;
 use crate::geometry::{self, angle_of, BADGE_R, VIEW_HALF};
 use crate::state::Ui;
-use crate::view::{Death, Flight};
+use crate::view::{Arrow, Death, Flight};
 use kvlab_core::{Config, Ratio};
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
@@ -66,8 +66,19 @@ pub struct Driver {
     pub dots: Vec<(f32, f32)>,
     /// The message layer must be drawn again.
     pub dirty: bool,
+    /// The slowest recent (tick, draw, check, render) times, ms, for `kvlab.perf()`.
+    pub perf: [f64; 4],
     flights: Vec<Flight>,
     deaths: Vec<Death>,
+    /// The timeline as last drawn: its layout and arrows, for clicks.
+    timeline: Option<(geometry::Lanes, Vec<Arrow>)>,
+}
+
+/// Simulated time the timeline shows: enough for a few round trips and gossip rounds.
+pub fn timeline_span(cfg: &Config) -> u64 {
+    (cfg.latency_max_ms * 8)
+        .max(cfg.gossip_interval_ms * 3)
+        .max(100)
 }
 
 /// The cluster settings a fragment describes.
@@ -111,8 +122,10 @@ impl Driver {
             last_check: 0.0,
             dots: Vec::new(),
             dirty: true,
+            perf: [0.0; 4],
             flights: Vec::new(),
             deaths: Vec::new(),
+            timeline: None,
         };
         d.layout();
         d
@@ -260,6 +273,122 @@ impl Driver {
             ctx.stroke();
         }
         ctx.set_global_alpha(1.0);
+    }
+}
+
+impl Driver {
+    /// Draws the space-time diagram: lanes, and recent messages from send to delivery (cut at
+    /// the current time while in flight).
+    pub fn draw_timeline(&mut self, canvas: &HtmlCanvasElement) {
+        let Some(ctx) = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let (w, h) = (
+            f64::from(canvas.client_width()),
+            f64::from(canvas.client_height()),
+        );
+        let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+        }
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+        ctx.clear_rect(0.0, 0.0, w, h);
+        let now = self.engine.display_now();
+        let span = timeline_span(self.engine.config());
+        let mut t0 = (now as u64).saturating_sub(span);
+        const MAX_ARROWS: usize = 700;
+        let arrows = self.engine.arrows(t0, MAX_ARROWS);
+        // A busy cluster fills the budget early: show the window the arrows cover.
+        if arrows.len() >= MAX_ARROWS {
+            if let Some(first) = arrows.first() {
+                t0 = t0.max(first.sent);
+            }
+        }
+        let names = self.engine.names();
+        let lanes = geometry::Lanes {
+            t0: t0 as f64,
+            t1: now.max(t0 as f64 + 1.0),
+            width: w,
+            height: h,
+            left: 40.0,
+            lanes: names.len(),
+        };
+        let every = ((names.len() as f64 * 11.0) / h.max(1.0)).ceil().max(1.0) as usize;
+        ctx.set_font("10px ui-monospace, Menlo, Consolas, monospace");
+        ctx.set_line_width(1.0);
+        for (i, name) in names.iter().enumerate() {
+            let y = lanes.y(i);
+            ctx.set_global_alpha(0.3);
+            ctx.set_stroke_style_str(&node_colour(i as u16));
+            ctx.begin_path();
+            ctx.move_to(lanes.left, y);
+            ctx.line_to(w - 4.0, y);
+            ctx.stroke();
+            ctx.set_global_alpha(1.0);
+            if i % every == 0 {
+                ctx.set_fill_style_str("#667085");
+                let _ = ctx.fill_text(name, 4.0, y + 3.5);
+            }
+        }
+        ctx.set_line_width(1.6);
+        for a in &arrows {
+            let x1 = lanes.x(a.sent as f64);
+            let y1 = lanes.y(usize::from(a.from));
+            let end = (a.end as f64).min(now);
+            let frac = if a.end > a.sent {
+                ((end - a.sent as f64) / (a.end - a.sent) as f64).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let x2 = lanes.x(end);
+            let y2 = y1 + (lanes.y(usize::from(a.to)) - y1) * frac;
+            ctx.set_stroke_style_str(if a.dropped && frac >= 1.0 {
+                "#d92d20"
+            } else {
+                kind_colour(usize::from(a.kind))
+            });
+            ctx.begin_path();
+            ctx.move_to(x1, y1);
+            ctx.line_to(x2, y2);
+            ctx.stroke();
+            if frac >= 1.0 {
+                ctx.begin_path();
+                let _ = ctx.arc(x2, y2, 2.2, 0.0, std::f64::consts::TAU);
+                ctx.stroke();
+            }
+        }
+        ctx.set_stroke_style_str("#101828");
+        ctx.set_global_alpha(0.5);
+        ctx.begin_path();
+        let nx = lanes.x(now);
+        ctx.move_to(nx, 0.0);
+        ctx.line_to(nx, h);
+        ctx.stroke();
+        ctx.set_global_alpha(1.0);
+        self.timeline = Some((lanes, arrows));
+    }
+
+    /// The time a click on the timeline means: the delivery of the arrow end nearest the
+    /// pointer (within 8 px), else the time under it.
+    pub fn timeline_time_at(&self, x: f64, y: f64) -> Option<u64> {
+        let (lanes, arrows) = self.timeline.as_ref()?;
+        let now = self.engine.display_now();
+        let mut best: Option<(f64, u64)> = None;
+        for a in arrows.iter().filter(|a| (a.end as f64) <= now) {
+            let (ex, ey) = (lanes.x(a.end as f64), lanes.y(usize::from(a.to)));
+            let d = (ex - x).hypot(ey - y);
+            if d <= 8.0 && best.is_none_or(|b| d < b.0) {
+                best = Some((d, a.end));
+            }
+        }
+        Some(best.map_or_else(|| lanes.time_at(x).round() as u64, |b| b.1))
     }
 }
 

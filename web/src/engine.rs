@@ -13,12 +13,14 @@ use kvlab_core::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Events between two snapshots: replaying this many is instant.
-const CHECKPOINT_EVERY: u64 = 400;
+/// Events between two snapshots. Cloning a 32-node cluster costs milliseconds (its stores and
+/// Merkle trees), replaying costs microseconds an event: a step back replays at most this many
+/// (tens of ms) and a snapshot costs one late frame every few seconds of play.
+const CHECKPOINT_EVERY: u64 = 20_000;
 /// Snapshots kept; older positions cannot be stepped back to.
-const CHECKPOINTS_KEPT: usize = 80;
+const CHECKPOINTS_KEPT: usize = 24;
 /// Trace events kept in memory (the timeline shows the recent ones, export writes them all).
-const TRACE_KEPT: usize = 5_000;
+const TRACE_KEPT: usize = 4_000;
 /// Keys drawn on the ring at most.
 const KEY_DOTS: usize = 300;
 /// Keys listed in the inspector at most.

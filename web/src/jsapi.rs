@@ -1,7 +1,9 @@
 //! `window.kvlab`: read-only state for browser tests and the curious.
 //!
 //! `kvlab.state()` returns a plain object (see `Dump`); `kvlab.dots()` the positions of the
-//! message dots drawn in the last frame; `kvlab.trace()` the kept trace as JSON text.
+//! message dots drawn in the last frame; `kvlab.trace()` the kept trace as JSON text;
+//! `kvlab.perf()` the slowest (advance, draw, invariant check, render read-out) times in ms since
+//! the last call.
 
 use crate::driver::Driver;
 use crate::view::{HintRow, Invariants, MemberRow, Metrics, ReplyView, ScenarioView, StorageRow};
@@ -148,6 +150,18 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
         let ser = serde_wasm_bindgen::Serializer::json_compatible();
         d.dots.serialize(&ser).unwrap_or(JsValue::NULL)
     });
+    let d = driver.clone();
+    let perf = Closure::<dyn Fn() -> JsValue>::new(move || {
+        let Ok(mut d) = d.try_borrow_mut() else {
+            return JsValue::NULL;
+        };
+        let out = js_sys::Array::new();
+        for v in d.perf {
+            out.push(&JsValue::from_f64(v));
+        }
+        d.perf = [0.0; 4];
+        out.into()
+    });
     let d = driver;
     let trace = Closure::<dyn Fn() -> JsValue>::new(move || {
         d.try_borrow()
@@ -157,6 +171,7 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
     let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref());
     let _ = js_sys::Reflect::set(&api, &"dots".into(), dots.as_ref());
     let _ = js_sys::Reflect::set(&api, &"trace".into(), trace.as_ref());
+    let _ = js_sys::Reflect::set(&api, &"perf".into(), perf.as_ref());
     let _ = js_sys::Reflect::set(&api, &"ready".into(), &JsValue::TRUE);
     // Called from the first render's effect: time from navigation start to a drawn page.
     if let Some(p) = window.performance() {
@@ -167,4 +182,5 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
     state.forget();
     dots.forget();
     trace.forget();
+    perf.forget();
 }

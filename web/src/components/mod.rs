@@ -71,8 +71,8 @@ pub enum Cmd {
     Prev,
     /// Finish the running step (or request) at once.
     Finish,
-    /// Move the simulation to this time.
-    Jump(u64),
+    /// A click on the timeline at (x, y) CSS pixels from its top left.
+    TimelineClick(f64, f64),
     /// Download the trace.
     Export,
     /// Put the current view in the URL.

@@ -10,6 +10,7 @@ use crate::state::Action;
 use crate::view::RingView;
 use std::f64::consts::TAU;
 use std::rc::Rc;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Props of the ring.
@@ -124,16 +125,10 @@ pub fn ring(p: &Props) -> Html {
         .iter()
         .map(|d| {
             let (x, y) = ring_point(d.pos, RING_R);
-            let key = d.key.clone();
-            let on = p.on.clone();
-            let enter = Callback::from(move |_| on.emit(Cmd::Ui(Action::HoverKey(Some(key.clone())))));
-            let on = p.on.clone();
-            let leave = Callback::from(move |_| on.emit(Cmd::Ui(Action::HoverKey(None))));
             let hot = p.hover_key.as_deref() == Some(d.key.as_str());
             html! {
                 <circle class={classes!("key", hot.then_some("hot"))} data-key={d.key.clone()}
-                    cx={fmt(x)} cy={fmt(y)} r={if hot { "6" } else { "3.5" }}
-                    onmouseenter={enter} onmouseleave={leave}>
+                    cx={fmt(x)} cy={fmt(y)} r={if hot { "6" } else { "3.5" }}>
                     <title>{ format!("{} → {}", d.key, d.pref.iter().map(|&n| name_of(ring, n)).collect::<Vec<_>>().join(", ")) }</title>
                 </circle>
             }
@@ -227,11 +222,24 @@ pub fn ring(p: &Props) -> Html {
     let background = Callback::from(move |_| {
         on.emit(Cmd::Ui(Action::Menu(None)));
     });
+    // One listener for every key dot (hundreds of per-dot closures would slow each render).
+    let on = p.on.clone();
+    let hovering = p.hover_key.is_some();
+    let over = Callback::from(move |e: MouseEvent| {
+        let key = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.get_attribute("data-key"));
+        if key.is_some() || hovering {
+            on.emit(Cmd::Ui(Action::HoverKey(key)));
+        }
+    });
     let hub = angle_of(0);
     let (zx, zy) = polar(hub, RING_R + 22.0);
     html! {
         <div class="ring-box" onclick={background}>
-            <svg id="ring" viewBox="-300 -300 600 600" role="img" aria-label="hash ring">
+            <canvas id="messages" ref={p.canvas.clone()} />
+            <svg id="ring" viewBox="-300 -300 600 600" role="img" aria-label="hash ring" onmouseover={over}>
                 <circle class="ring-line" r={fmt(RING_R)} />
                 <text class="zero" x={fmt(zx)} y={fmt(zy)}>{ "0" }</text>
                 { ranges.unwrap_or_default() }
@@ -241,7 +249,6 @@ pub fn ring(p: &Props) -> Html {
                 { keys }
                 { badges }
             </svg>
-            <canvas id="messages" ref={p.canvas.clone()} />
             { menu.unwrap_or_default() }
             if p.picking {
                 <div class="pick-hint">{ "Click nodes to put them on one side of the cut, then Cut in the Faults panel." }</div>

@@ -35,19 +35,21 @@ pub fn toolbar(p: &Props) -> Html {
         let on = p.on.clone();
         Callback::from(move |_: MouseEvent| on.emit(c.clone()))
     };
-    let seed_ref = use_node_ref();
+    // What the user is typing; replaced when a new seed is in use.
+    let draft = use_state(|| p.seed.to_string());
+    {
+        let draft = draft.clone();
+        use_effect_with(p.seed, move |seed| draft.set(seed.to_string()));
+    }
     let on = p.on.clone();
-    let sr = seed_ref.clone();
+    let d = draft.clone();
     let submit_seed = Callback::from(move |e: SubmitEvent| {
         e.prevent_default();
-        if let Some(input) = sr.cast::<HtmlInputElement>() {
-            on.emit(Cmd::Seed(input.value()));
-        }
+        on.emit(Cmd::Seed((*d).clone()));
     });
-    let on = p.on.clone();
-    let change_seed = Callback::from(move |e: Event| {
-        let v = e.target_unchecked_into::<HtmlInputElement>().value();
-        on.emit(Cmd::Seed(v));
+    let d = draft.clone();
+    let type_seed = Callback::from(move |e: InputEvent| {
+        d.set(e.target_unchecked_into::<HtmlInputElement>().value());
     });
     let on = p.on.clone();
     let speed = Callback::from(move |e: Event| {
@@ -76,8 +78,8 @@ pub fn toolbar(p: &Props) -> Html {
             </label>
             <form class="seed" onsubmit={submit_seed}>
                 <label for="seed">{ "seed" }</label>
-                <input id="seed" ref={seed_ref} class={classes!(p.seed_error.is_some().then_some("invalid"))}
-                    value={p.seed.to_string()} onchange={change_seed} inputmode="numeric" spellcheck="false"
+                <input id="seed" class={classes!(p.seed_error.is_some().then_some("invalid"))}
+                    value={(*draft).clone()} oninput={type_seed} inputmode="numeric" spellcheck="false" title="press Enter to start this seed"
                     aria-invalid={p.seed_error.is_some().to_string()} />
                 <button type="button" id="new-seed" class="icon" title="new random seed" onclick={emit(Cmd::NewSeed)}>{ icon("dice") }</button>
                 if let Some(e) = &p.seed_error { <span class="field-error" id="seed-error">{ e }</span> }
