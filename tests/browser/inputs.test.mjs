@@ -34,6 +34,7 @@ test('a non-numeric seed is rejected next to the seed field', async () => {
   assert.match(await page.locator('#seed-error').innerText(), /not a seed/);
   const s = await state(page);
   assert.equal(s.seed, '1', 'the run is unchanged');
+  assert.equal(await page.locator('#seed').inputValue(), '12abc', 'what was typed stays');
   assert.match(s.errors.seed, /12abc/);
   await screenshot(page, 'inputs-seed');
   await stillWorks(page);
@@ -57,6 +58,7 @@ test('W > N is rejected next to the W field by Config::validate', async () => {
   await err.waitFor();
   assert.match(await err.innerText(), /must not exceed n/);
   assert.equal(await page.locator('#cfg-w').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.locator('#cfg-w').inputValue(), '5', 'what was typed stays, to be corrected');
   assert.equal((await state(page)).errors.config_field, 'w');
   await screenshot(page, 'inputs-w-gt-n');
   await page.fill('#cfg-w', 'two');

@@ -17,7 +17,7 @@ after(async () => {
 });
 
 test('frame time while playing 32 nodes with ≥300 messages in flight (printed), and first render', async (t) => {
-  const { page, errors } = await openPage(browser.context, `${server.url}#seed=7&nodes=32&vnodes=8&wl=200`);
+  const { page, errors } = await openPage(browser.context, `${server.url}#seed=7&nodes=32&vnodes=8&wl=260`);
   await page.waitForFunction(() => window.kvlab?.ready, null, { timeout: 15000 });
   const firstRender = await page.evaluate(() => window.kvlab.firstRender);
   await page.selectOption('#speed', '4'); // 0.25×

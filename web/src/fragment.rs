@@ -42,7 +42,8 @@ impl Default for Fragment {
             lmin: 5,
             lmax: 30,
             loss: 0,
-            wl: 0,
+            // A few clients, so a first Play shows reads and writes, not only gossip.
+            wl: 4,
             scenario: None,
             step: 0,
         }

@@ -47,27 +47,27 @@ fn value_of(f: &Fragment, field: &str) -> String {
 /// The form.
 #[function_component(Settings)]
 pub fn settings(p: &Props) -> Html {
-    let refs: Vec<NodeRef> = use_memo((), |_| {
-        (0..FIELDS.len())
-            .map(|_| NodeRef::default())
+    // What the user typed, kept across re-renders (an error must not undo the typing) and
+    // replaced when new settings are in use.
+    let initial = |f: &Fragment| {
+        FIELDS
+            .iter()
+            .map(|(n, _, _)| value_of(f, n))
             .collect::<Vec<_>>()
-    })
-    .to_vec();
+    };
+    let draft = use_state(|| initial(&p.frag));
+    {
+        let draft = draft.clone();
+        use_effect_with(p.frag.clone(), move |f| draft.set(initial(f)));
+    }
     let on = p.on.clone();
-    let rs = refs.clone();
+    let d = draft.clone();
     let submit = Callback::from(move |e: SubmitEvent| {
         e.prevent_default();
         let fields = FIELDS
             .iter()
-            .zip(&rs)
-            .map(|((name, _, _), r)| {
-                (
-                    *name,
-                    r.cast::<HtmlInputElement>()
-                        .map(|i| i.value())
-                        .unwrap_or_default(),
-                )
-            })
+            .zip(d.iter())
+            .map(|((name, _, _), v)| (*name, v.clone()))
             .collect();
         on.emit(Cmd::ApplyConfig(Draft { fields }));
     });
@@ -76,12 +76,20 @@ pub fn settings(p: &Props) -> Html {
     html! {
         <form class="settings" id="settings" onsubmit={submit}>
             <div class="grid">
-                { for FIELDS.iter().zip(refs.iter()).map(|((name, label, hint), r)| {
+                { for FIELDS.iter().enumerate().map(|(i, (name, label, hint))| {
                     let err = p.error.as_ref().filter(|(f, _)| f == name).map(|(_, m)| m.clone());
+                    let d = draft.clone();
+                    let input = Callback::from(move |e: InputEvent| {
+                        let mut v = (*d).clone();
+                        if let Some(slot) = v.get_mut(i) {
+                            *slot = e.target_unchecked_into::<HtmlInputElement>().value();
+                        }
+                        d.set(v);
+                    });
                     html! {
                         <label class={classes!("field", err.is_some().then_some("has-error"))}>
                             <span>{ *label }</span>
-                            <input id={format!("cfg-{name}")} ref={r.clone()} value={value_of(&p.frag, name)}
+                            <input id={format!("cfg-{name}")} value={draft.get(i).cloned().unwrap_or_default()} oninput={input}
                                 inputmode="numeric" title={*hint} aria-invalid={err.is_some().to_string()} />
                             if let Some(m) = err { <span class="field-error" data-field={*name}>{ m }</span> }
                         </label>
