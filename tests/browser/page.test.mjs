@@ -134,3 +134,29 @@ test('the timeline jumps the simulation to a clicked time', async () => {
   await screenshot(page, 'page-timeline-jump');
   assert.deepEqual(errors, []);
 });
+
+test('a link reproduces the run, and Export downloads the trace as JSON', async () => {
+  const link = `${server.url}#seed=42&nodes=5&vnodes=4&n=3&r=2&w=2&lmin=5&lmax=30&loss=5&wl=3`;
+  const hashes = [];
+  for (let i = 0; i < 2; i++) {
+    const { page, errors } = await openPage(browser.context, link);
+    await ready(page);
+    for (let k = 0; k < 4; k++) await page.click('#round');
+    const s = await state(page);
+    assert.equal(s.fragment, link.slice(link.indexOf('#')), 'the page keeps the link');
+    hashes.push(s.trace_hash);
+    if (i === 1) {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+      assert.match(download.suggestedFilename(), /^kvlab-trace-seed42\.json$/);
+      const path = await download.path();
+      const json = JSON.parse(await (await import('node:fs/promises')).readFile(path, 'utf8'));
+      assert.equal(json.trace_hash, s.trace_hash);
+      assert.equal(json.config.seed, 42);
+      assert.ok(json.events.length > 20 && json.events.some((e) => 'Send' in e.kind), 'sends in the trace');
+      await screenshot(page, 'page-link');
+    }
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  assert.equal(hashes[0], hashes[1], 'same link, same run');
+});

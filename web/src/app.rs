@@ -132,12 +132,6 @@ fn parse_draft(d: &Draft, base: &Fragment) -> Result<Fragment, (String, String)>
             _ => {}
         }
     }
-    if f.nodes > 128 {
-        return Err(("nodes".into(), "the page draws at most 128 nodes".into()));
-    }
-    if f.wl > 2_000 {
-        return Err(("workload".into(), "at most 2000 clients".into()));
-    }
     Ok(f)
 }
 
@@ -657,7 +651,7 @@ pub fn app() -> Html {
                     picking={ui.picking} pick={pick} partitioned={partitioned} on={on.clone()} />
                 <section class="center">
                     <Ring ring={ring} badges={badges} selected={ui.selected} ranges={ranges}
-                        hover_key={ui.hover_key.clone()} menu={ui.menu} picking={ui.picking}
+                        hover_key={ui.hover_key.clone().or_else(|| scenario.as_ref().map(|s| s.key.clone()).filter(|k| k != "-"))} menu={ui.menu} picking={ui.picking}
                         pick={ui.pick.clone()} canvas={canvas.clone()} on={on.clone()} />
                     <div class="ring-caption muted small" id="ring-caption">{ caption }</div>
                 </section>

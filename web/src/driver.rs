@@ -103,6 +103,16 @@ pub fn engine_for(f: &Fragment) -> Result<Engine, (String, String)> {
         return Engine::scenario(id, f.step, true)
             .ok_or_else(|| ("scenario".to_string(), format!("no scenario “{id}”")));
     }
+    // What the page can draw and animate; the core itself allows more.
+    if f.nodes > 128 {
+        return Err(("nodes".into(), "the page draws at most 128 nodes".into()));
+    }
+    if f.vnodes > 64 {
+        return Err(("vnodes".into(), "the page draws at most 64 per node".into()));
+    }
+    if f.wl > 2_000 {
+        return Err(("workload".into(), "at most 2000 clients".into()));
+    }
     Engine::new(config_of(f), f.wl).map_err(|e| (e.field.to_string(), e.rule))
 }
 
