@@ -180,6 +180,8 @@ pub struct Node {
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
     gossip_rounds: u64,
+    /// The highest dot counter this node has issued, for any key: counters never go back.
+    issued: u64,
     exchange: u64,
     last_handoff: BTreeMap<NodeId, Time>,
     outputs: VecDeque<Output>,
@@ -224,6 +226,7 @@ impl Node {
             dirty: BTreeSet::new(),
             ae_cursor: 0,
             gossip_rounds: 0,
+            issued: 0,
             exchange: 0,
             last_handoff: BTreeMap::new(),
             outputs: VecDeque::new(),
@@ -283,7 +286,8 @@ impl Node {
             .collect()
     }
 
-    /// Loses everything stored: a permanent failure with a new, empty disk.
+    /// Loses everything stored: a permanent failure with a new, empty disk. The node keeps its
+    /// identity, including the highest dot counter it issued, so it never reuses a dot.
     pub fn wipe(&mut self) {
         self.store.wipe();
         self.hints.clear();
@@ -495,9 +499,12 @@ impl Node {
         let prune = usize::from(self.cfg.clock_prune_threshold);
         let mut set = self.read_local(key, hint.is_some());
         let version = match self.cfg.conflict_mode {
-            ConflictMode::VectorClock => set.write(self.id, context, value, now, prune),
+            ConflictMode::VectorClock => {
+                set.write_after(self.id, context, value, now, prune, self.issued)
+            }
             ConflictMode::LastWriteWins => set.write_lww(self.id, value, now),
         };
+        self.issued = self.issued.max(version.dot.counter);
         match hint {
             Some(owner) => self.store_hint(owner, key, &set),
             None => self.put_set(key, set.clone()),
