@@ -358,9 +358,9 @@ impl Node {
 
     /// Sloppy quorum (seed §4): the first N healthy nodes walking the ring from the key. A node
     /// past the key's first N stands in for a skipped owner, named in the pair's hint.
-    pub fn targets_for(&self, key: &str) -> Vec<(NodeId, Option<NodeId>)> {
+    pub fn targets_for(&self, key: &Key) -> Vec<(NodeId, Option<NodeId>)> {
         let n = usize::from(self.cfg.n);
-        let pos = self.ring.position_of_key(key);
+        let pos = key.position();
         let mut out = Vec::with_capacity(n);
         let mut skipped: VecDeque<NodeId> = VecDeque::new();
         for (i, node) in self.ring.walk(pos).enumerate() {
@@ -392,7 +392,7 @@ impl Node {
             self.reply(req, key, ReplyBody::Failed(e));
             return;
         }
-        let targets = self.targets_for(key.as_str());
+        let targets = self.targets_for(&key);
         if !targets.iter().any(|&(t, _)| t == self.id) {
             // Not in the key's list: pass the request to the first healthy node of it.
             if let Some(&(first, _)) = targets.first() {
@@ -681,7 +681,7 @@ impl Node {
                 self.on_member_changes(now, changes);
             }
             Msg::Forward { req, request } => {
-                let targets = self.targets_for(request.key().as_str());
+                let targets = self.targets_for(request.key());
                 self.coordinate(now, req, request, targets);
             }
             Msg::Put {
@@ -920,21 +920,20 @@ impl Node {
             return;
         }
         let dirty = std::mem::take(&mut self.dirty);
+        let mut by_range: BTreeMap<RangeId, Vec<RecordChange>> = BTreeMap::new();
         for key in dirty {
-            let Some(range) = self
-                .ring
-                .range_of_key(self.ring.position_of_key(key.as_str()))
-            else {
+            let Some(range) = self.ring.range_of_key(key.position()) else {
                 continue;
             };
-            let Some(t) = self.trees.get_mut(&range) else {
+            if !self.trees.contains_key(&range) {
                 continue;
-            };
-            match self.store.peek(key.as_str()) {
-                Some(set) => t.tree.update(&key, record_digest(&set)),
-                None => {
-                    t.tree.remove(&key);
-                }
+            }
+            let digest = self.store.peek(key.as_str()).map(|set| record_digest(&set));
+            by_range.entry(range).or_default().push((key, digest));
+        }
+        for (range, changes) in by_range {
+            if let Some(t) = self.trees.get_mut(&range) {
+                t.tree.apply(changes.iter().map(|(k, d)| (k, *d)));
             }
         }
     }
@@ -1069,6 +1068,9 @@ impl Node {
         })
     }
 }
+
+/// A key and the digest of its new record (`None`: the key is gone).
+type RecordChange = (Key, Option<[u8; 32]>);
 
 /// SHA-256 of a version set's encoding: what a Merkle leaf hashes for one key.
 fn record_digest(set: &VersionSet) -> [u8; 32] {
