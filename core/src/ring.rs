@@ -402,6 +402,32 @@ mod tests {
     }
 
     #[test]
+    fn colliding_tokens_are_ordered_by_node() {
+        let (a, b, c) = (NodeId(1), NodeId(2), NodeId(3));
+        let mut ring = Ring {
+            vnodes: 1,
+            nodes: vec![a, b, c],
+            tokens: vec![(20, c), (10, b), (10, a)],
+            positions: Vec::new(),
+            dense: Vec::new(),
+        };
+        ring.reindex();
+        assert_eq!(ring.tokens(), &[(10, a), (10, b), (20, c)]);
+        assert_eq!(ring.primary(10), Some(a));
+        assert_eq!(ring.primary(5), Some(a));
+        assert_eq!(ring.walk(10).collect::<Vec<_>>(), vec![a, b, c]);
+        assert_eq!(ring.ranges_of(a), vec![(20, 10)]);
+        assert_eq!(
+            ring.ranges_of(b),
+            vec![],
+            "the second token at 10 owns nothing"
+        );
+        assert_eq!(ring.ranges_of(c), vec![(10, 20)]);
+        assert_eq!(ring.range_bounds(RangeId(10)), Some((20, 10)));
+        assert_eq!(ring.range_of_key(u64::MAX), Some(RangeId(10)));
+    }
+
+    #[test]
     fn single_token_owns_everything() {
         let ring = Ring::new(&ids(1), 1);
         let (p, _) = ring.tokens()[0];

@@ -38,8 +38,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::hash::BuildHasher;
 
-/// Bytes charged per hot record on top of its key and stored form: the index entry and the slot.
-pub const ENTRY_OVERHEAD_BYTES: u64 = 64;
+/// Bytes charged per hot record on top of its key and stored form: its 64-byte slot, its share of
+/// the index (about 6 bytes at hashbrown's load factor) and the allocation headers of key and record.
+pub const ENTRY_OVERHEAD_BYTES: u64 = 96;
 
 /// Largest read count remembered per record (two bits, as in S3-FIFO).
 const MAX_FREQ: u8 = 3;
