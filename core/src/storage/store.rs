@@ -177,8 +177,10 @@ struct Slot<R> {
     stored_len: u32,
     prev: u32,
     next: u32,
-    /// Stamp of this key's ghost entry in `Store::ghosts`; 0 if it has none.
-    ghost: u32,
+    /// Cold: the stamp of this key's ghost entry in `Store::ghosts` (0: none). Hot: the length of the
+    /// clean disk copy when it differs from `stored_len` (a packed copy of a record now kept plain;
+    /// 0 otherwise). One field for both keeps the slot at 64 bytes.
+    aux: u32,
     link: Link,
     freq: u8,
     /// The disk holds this record's current stored form (a clean copy, for a hot record).
@@ -432,6 +434,7 @@ impl<R: Record, D: Disk> Store<R, D> {
             return;
         }
         // Hot: replace in place; an overwrite counts as a use of the key.
+        slot.aux = 0;
         let old_cost = slot.cost();
         slot.body = body;
         slot.raw_len = raw_len;
@@ -459,12 +462,14 @@ impl<R: Record, D: Disk> Store<R, D> {
             return false;
         };
         let (i, _) = entry.remove();
-        if self.slots[i as usize].link != Link::None {
+        if self.slots[i as usize].link == Link::None {
+            self.clear_ghost(i);
+        } else {
             self.unlink(i);
             self.hot_bytes -= self.slots[i as usize].cost();
         }
-        self.clear_ghost(i);
         let slot = &mut self.slots[i as usize];
+        slot.aux = 0;
         if matches!(slot.body, Body::Cold) {
             self.stats.cold_entries -= 1;
             self.stats.cold_bytes -= u64::from(slot.stored_len);
@@ -567,7 +572,7 @@ impl<R: Record, D: Disk> Store<R, D> {
                         Link::None => None,
                     },
                     freq: if hot { s.freq } else { 0 },
-                    ghost: s.ghost != 0,
+                    ghost: !hot && s.aux != 0,
                 }
             })
             .collect()
@@ -614,7 +619,7 @@ impl<R: Record, D: Disk> Store<R, D> {
             stored_len,
             prev: NIL,
             next: NIL,
-            ghost: 0,
+            aux: 0,
             link: Link::None,
             freq: 0,
             on_disk: false,
@@ -685,7 +690,7 @@ impl<R: Record, D: Disk> Store<R, D> {
         }
         let link = match self.policy {
             Policy::Lru => Link::Lru,
-            Policy::S3Fifo if slot.ghost != 0 => Link::Main,
+            Policy::S3Fifo if slot.aux != 0 => Link::Main,
             Policy::S3Fifo => Link::Small,
         };
         self.clear_ghost(i);
@@ -719,13 +724,12 @@ impl<R: Record, D: Disk> Store<R, D> {
         }
         self.stats.stored_bytes =
             self.stats.stored_bytes - u64::from(slot.stored_len) + u64::from(plain_len);
-        slot.stored_len = plain_len;
         slot.body = Body::Plain(record);
-        if slot.on_disk {
-            // The disk copy is packed and this form is not: drop it rather than track two sizes.
-            slot.on_disk = false;
-            self.disk.remove(&slot.key);
+        if slot.on_disk && slot.aux == 0 {
+            // The clean disk copy stays valid: remember its (packed) length for eviction.
+            slot.aux = slot.stored_len;
         }
+        slot.stored_len = plain_len;
         let list = &mut self.lists[slot.link as usize];
         list.bytes = list.bytes - old_cost + new_cost;
         self.hot_bytes = self.hot_bytes - old_cost + new_cost;
@@ -802,6 +806,13 @@ impl<R: Record, D: Disk> Store<R, D> {
     fn make_cold(&mut self, i: u32) {
         let slot = &mut self.slots[i as usize];
         let body = std::mem::replace(&mut slot.body, Body::Cold);
+        // Hot meaning of `aux`: the length of a clean copy that differs from the form held.
+        let clean_len = std::mem::take(&mut slot.aux);
+        if slot.on_disk && clean_len != 0 {
+            self.stats.stored_bytes =
+                self.stats.stored_bytes - u64::from(slot.stored_len) + u64::from(clean_len);
+            slot.stored_len = clean_len;
+        }
         if !slot.on_disk {
             let stored_len = match &body {
                 Body::Plain(r) => {
@@ -834,7 +845,7 @@ impl<R: Record, D: Disk> Store<R, D> {
 
     fn add_ghost(&mut self, i: u32) {
         self.ghost_stamp = self.ghost_stamp.wrapping_add(1).max(1);
-        self.slots[i as usize].ghost = self.ghost_stamp;
+        self.slots[i as usize].aux = self.ghost_stamp;
         self.ghosts.push_back((i, self.ghost_stamp));
         self.ghosts_live += 1;
         // The ghost queue remembers as many keys as the main queue holds (as in the paper); stale
@@ -845,8 +856,8 @@ impl<R: Record, D: Disk> Store<R, D> {
                 break;
             };
             let slot = &mut self.slots[j as usize];
-            if slot.ghost == stamp {
-                slot.ghost = 0;
+            if slot.link == Link::None && slot.aux == stamp {
+                slot.aux = 0;
                 self.ghosts_live -= 1;
             }
         }
@@ -854,8 +865,8 @@ impl<R: Record, D: Disk> Store<R, D> {
 
     fn clear_ghost(&mut self, i: u32) {
         let slot = &mut self.slots[i as usize];
-        if slot.ghost != 0 {
-            slot.ghost = 0;
+        if slot.link == Link::None && slot.aux != 0 {
+            slot.aux = 0;
             self.ghosts_live -= 1;
         }
     }
@@ -920,7 +931,10 @@ impl<R: Record, D: Disk> Store<R, D> {
                 assert_eq!(s.link as usize, l);
                 assert_eq!(s.prev, prev);
                 assert!(matches!(s.body, Body::Plain(_) | Body::Packed(_)));
-                assert_eq!(s.ghost, 0, "a hot record has no ghost");
+                assert!(
+                    s.aux == 0 || s.on_disk,
+                    "a hot record's aux is a clean copy's length"
+                );
                 n += 1;
                 bytes += s.cost();
                 prev = i;
@@ -950,11 +964,16 @@ impl<R: Record, D: Disk> Store<R, D> {
                 cold += 1;
                 cold_bytes += u64::from(s.stored_len);
             }
-            ghosts += usize::from(s.ghost != 0);
+            ghosts += usize::from(s.link == Link::None && s.aux != 0);
             let blob = self.disk.peek(key);
             assert_eq!(blob.is_some(), s.on_disk, "disk copy of {key}");
             if let Some(blob) = blob {
-                assert_eq!(blob.len() as u64, u64::from(s.stored_len));
+                let clean_len = if s.link != Link::None && s.aux != 0 {
+                    s.aux
+                } else {
+                    s.stored_len
+                };
+                assert_eq!(blob.len() as u64, u64::from(clean_len));
                 assert_eq!(blob[0] == FLAG_PLAIN, s.no_pack);
             }
             match &s.body {
@@ -1135,6 +1154,26 @@ mod tests {
         assert_eq!(st.get("cart"), Some(doc2.clone()));
         assert_eq!(form(&st), (Tier::Hot, true));
         st.check();
+        // Proven hot again: plain in memory, while the packed disk copy stays clean...
+        let cold_size = st.stats().stored_bytes;
+        let writes = st.stats().disk_writes;
+        assert_eq!(st.get("cart"), Some(doc2.clone()));
+        assert_eq!(
+            form(&st),
+            (Tier::Hot, true),
+            "the read from disk was its entry"
+        );
+        assert_eq!(st.get("cart"), Some(doc2.clone()));
+        assert_eq!(form(&st), (Tier::Hot, false));
+        assert_eq!(st.disk().stats().entries, 1);
+        st.check();
+        // ...so evicting it again writes nothing.
+        st.set_hot_budget_bytes(0);
+        assert_eq!(form(&st), (Tier::Cold, true));
+        assert_eq!(st.stats().disk_writes, writes);
+        assert_eq!(st.stats().stored_bytes, cold_size);
+        st.check();
+        assert_eq!(st.peek("cart"), Some(doc2));
     }
 
     #[test]
