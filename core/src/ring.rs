@@ -193,14 +193,37 @@ impl Ring {
     /// The first `n` distinct physical nodes clockwise from `key_pos` (all nodes if `n` exceeds them).
     pub fn preference_list(&self, key_pos: u64, n: usize) -> Vec<NodeId> {
         let mut out = Vec::with_capacity(n.min(self.nodes.len()));
-        out.extend(self.walk(key_pos).take(n));
+        self.preference_list_into(key_pos, n, &mut out);
         out
     }
 
     /// [`Ring::preference_list`] into a caller's buffer (cleared first), to reuse its allocation.
     pub fn preference_list_into(&self, key_pos: u64, n: usize, out: &mut Vec<NodeId>) {
         out.clear();
-        out.extend(self.walk(key_pos).take(n));
+        let want = n.min(self.nodes.len());
+        if want == 0 {
+            return;
+        }
+        if want > SHORT_LIST {
+            out.extend(self.walk(key_pos).take(want));
+            return;
+        }
+        // Short lists (the usual N of 3 to 5): a scan of the list itself beats clearing a bitset.
+        let start = self.owner_index(key_pos);
+        let mut i = start;
+        loop {
+            let node = self.tokens[i].1;
+            if !out.contains(&node) {
+                out.push(node);
+                if out.len() == want {
+                    return;
+                }
+            }
+            i = if i + 1 == self.tokens.len() { 0 } else { i + 1 };
+            if i == start {
+                return;
+            }
+        }
     }
 
     /// The range that holds `pos`, named by its owning token; `None` on an empty ring.
@@ -268,6 +291,9 @@ impl Ring {
             .collect()
     }
 }
+
+/// Preference lists up to this long check distinctness by scanning themselves.
+const SHORT_LIST: usize = 8;
 
 /// Nodes a walk tracks without allocating: [`crate::MAX_NODES`].
 const INLINE_NODES: usize = 1024;
