@@ -2,7 +2,10 @@
 //! the hot tier's hit ratio under LRU and S3-FIFO on a Zipf-0.99 trace.
 //!
 //! `cargo bench -p kvlab-core --bench storage -- --warm-up-time 1 --measurement-time 3`
-//! Figures that are not times (ratios) are printed to stderr before the timings.
+//!
+//! Figures that are not times go to stderr: compression ratios, hit ratios, and *paired* speed ratios
+//! against the `HashMap` (alternating rounds, median), which stay meaningful on a machine whose load
+//! changes while criterion measures one contender after the other.
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use kvlab_core::{Key, Policy, Record, Rng, Store, Value, Zipf, ENTRY_OVERHEAD_BYTES};
