@@ -1367,7 +1367,6 @@ mod tests {
     fn s3fifo_beats_lru_on_zipf() {
         let lru = zipf_hit_ratio(Policy::Lru, 200_000);
         let s3 = zipf_hit_ratio(Policy::S3Fifo, 200_000);
-        eprintln!("hot hit ratio, Zipf 0.99, 10% budget: S3-FIFO {s3:.4}, LRU {lru:.4}");
         assert!(s3 > lru + 0.01, "S3-FIFO {s3:.4} vs LRU {lru:.4}");
     }
 }
