@@ -180,7 +180,11 @@ pub struct Node {
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
     gossip_rounds: u64,
-    /// The highest dot counter this node has issued, for any key: counters never go back.
+    /// The actor its dots name: itself, or a new one after each wipe (see [`NodeId::actor`]).
+    actor: NodeId,
+    /// Wipes survived.
+    incarnation: u16,
+    /// The highest dot counter its actor has issued, for any key: counters never go back.
     issued: u64,
     exchange: u64,
     last_handoff: BTreeMap<NodeId, Time>,
@@ -226,6 +230,8 @@ impl Node {
             dirty: BTreeSet::new(),
             ae_cursor: 0,
             gossip_rounds: 0,
+            actor: id,
+            incarnation: 0,
             issued: 0,
             exchange: 0,
             last_handoff: BTreeMap::new(),
@@ -239,6 +245,11 @@ impl Node {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// The actor its new versions' dots name (its id until its disk is wiped).
+    pub fn actor(&self) -> NodeId {
+        self.actor
     }
 
     /// Its storage engine (seed §1).
@@ -286,9 +297,13 @@ impl Node {
             .collect()
     }
 
-    /// Loses everything stored: a permanent failure with a new, empty disk. The node keeps its
-    /// identity, including the highest dot counter it issued, so it never reuses a dot.
+    /// Loses everything stored: a permanent failure with a new, empty disk. From now on its writes
+    /// carry a new clock actor (`S3#1`): the old actor's counters name versions this disk no longer
+    /// holds, and a clock that claimed them would supersede versions no client read.
     pub fn wipe(&mut self) {
+        self.incarnation = self.incarnation.saturating_add(1);
+        self.actor = self.id.actor(self.incarnation);
+        self.issued = 0;
         self.store.wipe();
         self.hints.clear();
         self.dirty.clear();
@@ -500,9 +515,9 @@ impl Node {
         let mut set = self.read_local(key, hint.is_some());
         let version = match self.cfg.conflict_mode {
             ConflictMode::VectorClock => {
-                set.write_after(self.id, context, value, now, prune, self.issued)
+                set.write_after(self.actor, context, value, now, prune, self.issued)
             }
-            ConflictMode::LastWriteWins => set.write_lww(self.id, value, now),
+            ConflictMode::LastWriteWins => set.write_lww(self.actor, value, now),
         };
         self.issued = self.issued.max(version.dot.counter);
         match hint {

@@ -15,11 +15,33 @@ impl NodeId {
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
+
+    /// The clock actor of this node's `incarnation`-th disk. A node whose storage was wiped writes
+    /// under a new actor: it no longer holds the versions its old counters name, so reusing them
+    /// would let a new clock claim versions it never saw (Riak changes its vnode id the same way).
+    /// Incarnation 0 is the node itself.
+    pub fn actor(self, incarnation: u16) -> NodeId {
+        let inc = incarnation.min(u16::MAX / crate::MAX_NODES - 1);
+        NodeId(self.0 % crate::MAX_NODES + inc * crate::MAX_NODES)
+    }
+
+    /// The physical node an actor belongs to (itself for incarnation 0).
+    pub fn node(self) -> NodeId {
+        NodeId(self.0 % crate::MAX_NODES)
+    }
+
+    /// Which incarnation of its node this actor is.
+    pub fn incarnation(self) -> u16 {
+        self.0 / crate::MAX_NODES
+    }
 }
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "S{}", self.0)
+        match self.incarnation() {
+            0 => write!(f, "S{}", self.0),
+            i => write!(f, "S{}#{}", self.node().0, i),
+        }
     }
 }
 

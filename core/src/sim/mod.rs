@@ -19,11 +19,11 @@ use crate::ring::Ring;
 use crate::rng::{Ratio, Rng};
 use crate::types::{Key, NodeId, RequestId, Time};
 use crate::vclock::Dot;
+use queue::EventQueue;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hasher;
 use std::sync::Arc;
-use queue::EventQueue;
 use trace::TraceHasher;
 use workload::{ClientState, WorkloadDriver};
 

@@ -94,7 +94,12 @@ mod tests {
         let got: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
         assert_eq!(
             got,
-            vec![(Time(1), "a"), (Time(1), "b"), (Time(5), "c"), (Time(5), "d")]
+            vec![
+                (Time(1), "a"),
+                (Time(1), "b"),
+                (Time(5), "c"),
+                (Time(5), "d")
+            ]
         );
         q.push(Time(2), "e");
         assert_eq!(q.iter().count(), 1, "slots are reused");
