@@ -494,6 +494,8 @@ fn bench(args: &[String]) -> Res {
             WASM_TARGET,
             "--test",
             "wasm_throughput",
+            "--",
+            "--nocapture",
         ]);
         c
     })?;
