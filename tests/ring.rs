@@ -87,7 +87,7 @@ proptest! {
     fn preference_lists_are_distinct_and_start_with_the_primary(
         nodes in 1u16..40,
         vnodes in 1u16..16,
-        n in 1usize..8,
+        n in 1usize..20,
         pos in any::<u64>(),
     ) {
         let ring = Ring::new(&ids(nodes), vnodes);

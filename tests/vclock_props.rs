@@ -177,6 +177,8 @@ struct Replica {
     set: VersionSet,
     /// Ids of every write that has reached this replica, directly or through other sets.
     known: BTreeSet<usize>,
+    /// The highest dot counter this replica has issued as a coordinator.
+    issued: u64,
 }
 
 struct Message {
@@ -212,6 +214,7 @@ impl World {
                 .map(|_| Replica {
                     set: VersionSet::new(),
                     known: BTreeSet::new(),
+                    issued: 0,
                 })
                 .collect(),
             in_flight: Vec::new(),
@@ -268,9 +271,16 @@ impl World {
                 let value = Value::from((id as u64).to_le_bytes().to_vec());
                 let coordinator = NodeId(via as u16);
                 let r = &mut self.replicas[via];
-                let v = r
-                    .set
-                    .write(coordinator, &ctx, value, Time(self.now), self.threshold);
+                // A node's counter never goes back, whatever pruning did to this key's clocks.
+                let v = r.set.write_after(
+                    coordinator,
+                    &ctx,
+                    value,
+                    Time(self.now),
+                    self.threshold,
+                    r.issued,
+                );
+                r.issued = v.dot.counter;
                 r.known.insert(id);
                 self.versions.push(v);
                 self.past.push(seen);

@@ -10,7 +10,7 @@ fn cfg(nodes: u16, seed: u64, loss: Ratio) -> Config {
     Config {
         seed,
         nodes,
-        n: 3.min(nodes as u8),
+        n: 3,
         r: 1,
         w: 1,
         loss,

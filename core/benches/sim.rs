@@ -66,5 +66,6 @@ fn main() {
             kernel,
             rate / kernel
         );
+        println!("KVLAB_RATE {nodes} {rate:.0}");
     }
 }

@@ -2,12 +2,16 @@
 //! the hot tier's hit ratio under LRU and S3-FIFO on a Zipf-0.99 trace.
 //!
 //! `cargo bench -p kvlab-core --bench storage -- --warm-up-time 1 --measurement-time 3`
-//! Figures that are not times (ratios) are printed to stderr before the timings.
+//!
+//! Figures that are not times go to stderr: compression ratios, hit ratios, and *paired* speed ratios
+//! against the `HashMap` (alternating rounds, median), which stay meaningful on a machine whose load
+//! changes while criterion measures one contender after the other.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use kvlab_core::{Key, Policy, Record, Rng, Store, Value, Zipf, ENTRY_OVERHEAD_BYTES};
 use std::collections::HashMap;
 use std::hint::black_box;
+use std::time::Instant;
 
 const KEYS: usize = 10_000;
 const BATCH: usize = 1_000;
@@ -52,6 +56,32 @@ fn order() -> Vec<usize> {
         .collect()
 }
 
+/// How many times faster `contender` runs than `baseline`: the median over alternating rounds of
+/// t(baseline) / t(contender). Pairing rounds cancels the load drift of a shared machine, which
+/// criterion's one-after-the-other measurements do not.
+fn speedup(mut baseline: impl FnMut(), mut contender: impl FnMut()) -> f64 {
+    fn time(f: &mut impl FnMut()) -> f64 {
+        let t = Instant::now();
+        for _ in 0..10 {
+            f();
+        }
+        t.elapsed().as_secs_f64()
+    }
+    let mut ratios: Vec<f64> = (0..201)
+        .map(|round| {
+            if round % 2 == 0 {
+                let b = time(&mut baseline);
+                b / time(&mut contender)
+            } else {
+                let c = time(&mut contender);
+                time(&mut baseline) / c
+            }
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios[ratios.len() / 2]
+}
+
 fn hot_path(c: &mut Criterion, label: &str, len: usize) {
     let keys = keys();
     let order = order();
@@ -76,6 +106,49 @@ fn hot_path(c: &mut Criterion, label: &str, len: usize) {
         st.compression_ratio,
         st.cold_entries == 0
     );
+
+    {
+        let get_map = || {
+            for &i in &order {
+                black_box(map.get(keys[i].as_str()).cloned());
+            }
+        };
+        let get = |st: &mut Store<Value>| {
+            for &i in &order {
+                black_box(st.get(keys[i].as_str()));
+            }
+        };
+        let s3_get = speedup(get_map, || get(&mut s3));
+        let lru_get = speedup(get_map, || get(&mut lru));
+        let vec_get = speedup(get_map, || {
+            for &i in &order {
+                black_box(s3vec.get(keys[i].as_str()));
+            }
+        });
+        let mut map2 = map.clone();
+        let mut put_map = || {
+            for &i in &order {
+                black_box(map2.insert(keys[i].clone(), raw[i].clone()));
+            }
+        };
+        let put = |st: &mut Store<Value>| {
+            for &i in &order {
+                st.put(keys[i].clone(), values[i].clone());
+            }
+        };
+        let s3_put = speedup(&mut put_map, || put(&mut s3));
+        let lru_put = speedup(&mut put_map, || put(&mut lru));
+        let vec_put = speedup(&mut put_map, || {
+            for &i in &order {
+                s3vec.put(keys[i].clone(), raw[i].clone());
+            }
+        });
+        eprintln!(
+            "[{label}] paired speed vs HashMap<Key,Vec<u8>> (>1 = Store faster): get (vs get+clone): \
+             Store<Value> S3-FIFO {s3_get:.2}x, LRU {lru_get:.2}x, Store<Vec<u8>> S3-FIFO {vec_get:.2}x; \
+             put (vs insert): Store<Value> S3-FIFO {s3_put:.2}x, LRU {lru_put:.2}x, Store<Vec<u8>> S3-FIFO {vec_put:.2}x"
+        );
+    }
 
     let mut g = c.benchmark_group(format!("get_{label}"));
     g.throughput(Throughput::Elements(BATCH as u64));
@@ -220,74 +293,96 @@ fn compression(c: &mut Criterion) {
     let keys: Vec<Key> = (0..corpus.len())
         .map(|i| Key::from(format!("cart:{i}")))
         .collect();
-    g.bench_function("Store put (encode + compress + index)", |b| {
-        b.iter(|| {
-            for (k, rec) in keys.iter().zip(&corpus) {
-                store.put(k.clone(), rec.clone());
-            }
-        })
+    g.bench_function("Store put of new keys (encode + compress + index)", |b| {
+        b.iter_batched_ref(
+            || Store::<Vec<u8>>::new(u64::MAX, Policy::S3Fifo),
+            |st| {
+                for (k, rec) in keys.iter().zip(&corpus) {
+                    st.put(k.clone(), rec.clone());
+                }
+            },
+            BatchSize::LargeInput,
+        )
     });
-    g.bench_function("Store get (decompress + decode)", |b| {
+    // Records put once and never read stay packed; peek decodes without promoting them to plain.
+    g.bench_function("Store peek of packed records (decompress + decode)", |b| {
         b.iter(|| {
             for k in &keys {
-                black_box(store.get(k.as_str()));
+                black_box(store.peek(k.as_str()));
             }
         })
     });
     g.finish();
 }
 
-/// Hot-tier hit ratio of `policy` on `reads` Zipf-0.99 reads over 10k keys of 100 B, with 10% of the
-/// data's footprint as budget.
-fn zipf_store(policy: Policy) -> (Store<Value>, Vec<Key>) {
+/// A store of 10k keys of `len`-byte records (JSON-ish, or one repeated byte for 100 B as in the unit
+/// test) whose budget is 10% of the records' plain footprint.
+fn zipf_store(policy: Policy, len: usize) -> (Store<Value>, Vec<Key>) {
     let keys: Vec<Key> = (0..KEYS).map(|k| Key::from(format!("key{k:05}"))).collect();
-    let value = Value::from(vec![b'v'; 100]);
-    let mut len = Vec::new();
-    value.encode(&mut len);
-    let per_entry = keys[0].len() as u64 + len.len() as u64 + 1 + ENTRY_OVERHEAD_BYTES;
-    let mut st: Store<Value> = Store::new(KEYS as u64 * per_entry / 10, policy);
-    for k in &keys {
-        st.put(k.clone(), value.clone());
+    let mut rng = Rng::new(11);
+    let values: Vec<Value> = (0..KEYS)
+        .map(|_| {
+            if len == 100 {
+                Value::from(vec![b'v'; 100])
+            } else {
+                Value::from(sized_record(&mut rng, len))
+            }
+        })
+        .collect();
+    let plain: u64 = keys
+        .iter()
+        .zip(&values)
+        .map(|(k, v)| {
+            k.len() as u64 + v.encoded_len().unwrap_or(0) as u64 + 1 + ENTRY_OVERHEAD_BYTES
+        })
+        .sum();
+    let mut st: Store<Value> = Store::new(plain / 10, policy);
+    for (k, v) in keys.iter().zip(values) {
+        st.put(k.clone(), v);
     }
     (st, keys)
 }
 
 fn zipf_hit_ratio(c: &mut Criterion) {
     let zipf = Zipf::new(KEYS as u64, 990);
-    for policy in [Policy::Lru, Policy::S3Fifo] {
-        let (mut st, keys) = zipf_store(policy);
-        let before = st.stats();
-        let mut rng = Rng::new(2024);
-        for _ in 0..1_000_000 {
-            st.get(keys[zipf.sample(&mut rng) as usize].as_str());
+    for len in [100, 1024] {
+        for policy in [Policy::Lru, Policy::S3Fifo] {
+            let (mut st, keys) = zipf_store(policy, len);
+            let before = st.stats();
+            let mut rng = Rng::new(2024);
+            for _ in 0..1_000_000 {
+                st.get(keys[zipf.sample(&mut rng) as usize].as_str());
+            }
+            let s = st.stats();
+            let hot = s.hits_hot - before.hits_hot;
+            let cold = s.hits_cold - before.hits_cold;
+            eprintln!(
+                "Zipf 0.99, 10k keys x {len} B, budget 10% of plain size, 1M reads: {policy:?} hot hit ratio {:.4} \
+                 (hot entries {}, stored/raw {:.3}, disk reads {}, disk writes {})",
+                hot as f64 / (hot + cold) as f64,
+                s.hot_entries,
+                s.compression_ratio,
+                s.disk_reads - before.disk_reads,
+                s.disk_writes - before.disk_writes
+            );
         }
-        let s = st.stats();
-        let hot = s.hits_hot - before.hits_hot;
-        let cold = s.hits_cold - before.hits_cold;
-        eprintln!(
-            "Zipf 0.99, 10k keys, 10% budget, 1M reads: {policy:?} hot hit ratio {:.4} (disk reads {}, disk writes {})",
-            hot as f64 / (hot + cold) as f64,
-            s.disk_reads - before.disk_reads,
-            s.disk_writes - before.disk_writes
-        );
     }
     let mut g = c.benchmark_group("zipf_get_10pct_budget");
     g.throughput(Throughput::Elements(BATCH as u64));
-    for policy in [Policy::Lru, Policy::S3Fifo] {
-        let (mut st, keys) = zipf_store(policy);
-        let mut rng = Rng::new(3);
-        let trace: Vec<usize> = (0..BATCH).map(|_| zipf.sample(&mut rng) as usize).collect();
-        g.bench_with_input(
-            BenchmarkId::from_parameter(format!("{policy:?}")),
-            &trace,
-            |b, t| {
+    for len in [100, 1024] {
+        for policy in [Policy::Lru, Policy::S3Fifo] {
+            let (mut st, keys) = zipf_store(policy, len);
+            let mut rng = Rng::new(3);
+            let trace: Vec<usize> = (0..BATCH).map(|_| zipf.sample(&mut rng) as usize).collect();
+            let id = BenchmarkId::new(format!("{policy:?}"), format!("{len}B"));
+            g.bench_with_input(id, &trace, |b, t| {
                 b.iter(|| {
                     for &i in t {
                         black_box(st.get(keys[i].as_str()));
                     }
                 })
-            },
-        );
+            });
+        }
     }
     let mut rng = Rng::new(4);
     g.bench_function("Zipf::sample", |b| {

@@ -16,9 +16,6 @@ pub const HASH_BYTES: usize = 16;
 /// The largest number of buckets a tree has; larger requests are clamped to it.
 pub const MAX_BUCKETS: u32 = 1 << 16;
 
-/// Domain prefix of the bucket hash (see [`MerkleTree`], step 1).
-const BUCKET_DOMAIN: &[u8] = b"kvlab/merkle/bucket";
-
 /// One hash of a Merkle tree: SHA-256 truncated to [`HASH_BYTES`] bytes.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
@@ -95,12 +92,9 @@ pub fn bucket_of(buckets: u32, key: &Key) -> u32 {
     if depth == 0 {
         return 0;
     }
-    let mut s = Sha256::new();
-    s.update(BUCKET_DOMAIN);
-    s.update(key.as_str().as_bytes());
-    let d = s.finalize();
-    let top = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
-    top >> (32 - depth)
+    // The low bits of the key's SHA-256 ring position: the ring orders keys by the high bits, so
+    // the keys of one narrow range still spread evenly over the buckets.
+    (key.position() & ((1u64 << depth) - 1)) as u32
 }
 
 fn bucket_hash(items: &BTreeMap<Key, MerkleHash>, scratch: &mut Vec<MerkleHash>) -> MerkleHash {
@@ -130,11 +124,11 @@ fn level_start(level: u32) -> usize {
 /// One [`MerkleTree`] covers the keys one node stores for one key range.
 ///
 /// 1. **Buckets.** The range is divided into `B` buckets, `B` a power of two (config
-///    `merkle_buckets`). A key's bucket is the top `log2(B)` bits of
-///    `SHA-256("kvlab/merkle/bucket" ‖ key)` ([`bucket_of`]). Hashing (rather than splitting the
-///    range's arc of the ring) spreads any range evenly over all buckets, whatever its width. The
-///    domain prefix keeps this hash independent of whatever hash places keys on the ring: were both
-///    the same, every key of a narrow range would share its top bits and land in one bucket.
+///    `merkle_buckets`). A key's bucket is the low `log2(B)` bits of its ring position, the first
+///    8 bytes of `SHA-256(key)` ([`bucket_of`]), computed once per key. Hashing (rather than
+///    splitting the range's arc of the ring) spreads any range evenly over all buckets, whatever
+///    its width. The low bits are used because the ring orders keys by the high bits: every key of
+///    a narrow range shares its top bits, but not its bottom ones.
 /// 2. **Items.** Each key is hashed with a digest of its stored record, supplied by the caller:
 ///    `item = SHA-256(key bytes ‖ record digest)` ([`item_hash`]). The digest has a fixed length
 ///    (32 bytes), so the concatenation is unambiguous.
@@ -167,15 +161,21 @@ impl MerkleTree {
     pub fn new(buckets: u32) -> MerkleTree {
         let buckets = normalize_buckets(buckets);
         let depth = buckets.trailing_zeros();
-        let mut tree = MerkleTree {
+        let mut nodes = vec![MerkleHash::EMPTY; 2 * buckets as usize - 1];
+        // Every node of one level of an empty tree has the same hash: depth hashes in all.
+        let mut level_hash = MerkleHash::EMPTY;
+        for level in (0..depth).rev() {
+            level_hash = hash_pair(&level_hash, &level_hash);
+            let start = level_start(level);
+            nodes[start..start + (1usize << level)].fill(level_hash);
+        }
+        MerkleTree {
             buckets,
             depth,
-            nodes: vec![MerkleHash::EMPTY; 2 * buckets as usize - 1],
+            nodes,
             items: vec![BTreeMap::new(); buckets as usize],
             keys: 0,
-        };
-        tree.rebuild_inner();
-        tree
+        }
     }
 
     /// A tree of `buckets` buckets over `items`: each key with the digest of its stored record
@@ -227,6 +227,59 @@ impl MerkleTree {
         self.keys -= 1;
         self.rehash_bucket(b);
         true
+    }
+
+    /// Applies many changes at once: `Some(digest)` sets a key's record digest, `None` removes the
+    /// key. Each touched bucket and each of their ancestors is hashed once, however many keys
+    /// changed under it.
+    pub fn apply<'a>(&mut self, changes: impl IntoIterator<Item = (&'a Key, Option<[u8; 32]>)>) {
+        let mut dirty: Vec<usize> = Vec::new();
+        for (key, digest) in changes {
+            let b = bucket_of(self.buckets, key);
+            let items = &mut self.items[b as usize];
+            let changed = match digest {
+                Some(d) => {
+                    let item = item_hash(key, &d);
+                    match items.insert(key.clone(), item) {
+                        Some(old) => old != item,
+                        None => {
+                            self.keys += 1;
+                            true
+                        }
+                    }
+                }
+                None => {
+                    let had = items.remove(key).is_some();
+                    if had {
+                        self.keys -= 1;
+                    }
+                    had
+                }
+            };
+            if changed {
+                dirty.push(level_start(self.depth) + b as usize);
+            }
+        }
+        if dirty.is_empty() {
+            return;
+        }
+        dirty.sort_unstable();
+        dirty.dedup();
+        let mut scratch = Vec::new();
+        let leaves = level_start(self.depth);
+        for &i in &dirty {
+            self.nodes[i] = bucket_hash(&self.items[i - leaves], &mut scratch);
+        }
+        // Walk up level by level; sorted indices map to sorted parents, so dedup stays cheap.
+        while dirty.first().is_some_and(|&i| i > 0) {
+            for i in dirty.iter_mut() {
+                *i = (*i - 1) / 2;
+            }
+            dirty.dedup();
+            for &p in &dirty {
+                self.nodes[p] = hash_pair(&self.nodes[2 * p + 1], &self.nodes[2 * p + 2]);
+            }
+        }
     }
 
     fn rehash_bucket(&mut self, bucket: u32) {

@@ -180,6 +180,12 @@ pub struct Node {
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
     gossip_rounds: u64,
+    /// The actor its dots name: itself, or a new one after each wipe (see [`NodeId::actor`]).
+    actor: NodeId,
+    /// Wipes survived.
+    incarnation: u16,
+    /// The highest dot counter its actor has issued, for any key: counters never go back.
+    issued: u64,
     exchange: u64,
     last_handoff: BTreeMap<NodeId, Time>,
     outputs: VecDeque<Output>,
@@ -224,6 +230,9 @@ impl Node {
             dirty: BTreeSet::new(),
             ae_cursor: 0,
             gossip_rounds: 0,
+            actor: id,
+            incarnation: 0,
+            issued: 0,
             exchange: 0,
             last_handoff: BTreeMap::new(),
             outputs: VecDeque::new(),
@@ -236,6 +245,11 @@ impl Node {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// The actor its new versions' dots name (its id until its disk is wiped).
+    pub fn actor(&self) -> NodeId {
+        self.actor
     }
 
     /// Its storage engine (seed §1).
@@ -283,8 +297,13 @@ impl Node {
             .collect()
     }
 
-    /// Loses everything stored: a permanent failure with a new, empty disk.
+    /// Loses everything stored: a permanent failure with a new, empty disk. From now on its writes
+    /// carry a new clock actor (`S3#1`): the old actor's counters name versions this disk no longer
+    /// holds, and a clock that claimed them would supersede versions no client read.
     pub fn wipe(&mut self) {
+        self.incarnation = self.incarnation.saturating_add(1);
+        self.actor = self.id.actor(self.incarnation);
+        self.issued = 0;
         self.store.wipe();
         self.hints.clear();
         self.dirty.clear();
@@ -354,9 +373,9 @@ impl Node {
 
     /// Sloppy quorum (seed §4): the first N healthy nodes walking the ring from the key. A node
     /// past the key's first N stands in for a skipped owner, named in the pair's hint.
-    pub fn targets_for(&self, key: &str) -> Vec<(NodeId, Option<NodeId>)> {
+    pub fn targets_for(&self, key: &Key) -> Vec<(NodeId, Option<NodeId>)> {
         let n = usize::from(self.cfg.n);
-        let pos = self.ring.position_of_key(key);
+        let pos = key.position();
         let mut out = Vec::with_capacity(n);
         let mut skipped: VecDeque<NodeId> = VecDeque::new();
         for (i, node) in self.ring.walk(pos).enumerate() {
@@ -388,7 +407,7 @@ impl Node {
             self.reply(req, key, ReplyBody::Failed(e));
             return;
         }
-        let targets = self.targets_for(key.as_str());
+        let targets = self.targets_for(&key);
         if !targets.iter().any(|&(t, _)| t == self.id) {
             // Not in the key's list: pass the request to the first healthy node of it.
             if let Some(&(first, _)) = targets.first() {
@@ -495,9 +514,12 @@ impl Node {
         let prune = usize::from(self.cfg.clock_prune_threshold);
         let mut set = self.read_local(key, hint.is_some());
         let version = match self.cfg.conflict_mode {
-            ConflictMode::VectorClock => set.write(self.id, context, value, now, prune),
-            ConflictMode::LastWriteWins => set.write_lww(self.id, value, now),
+            ConflictMode::VectorClock => {
+                set.write_after(self.actor, context, value, now, prune, self.issued)
+            }
+            ConflictMode::LastWriteWins => set.write_lww(self.actor, value, now),
         };
+        self.issued = self.issued.max(version.dot.counter);
         match hint {
             Some(owner) => self.store_hint(owner, key, &set),
             None => self.put_set(key, set.clone()),
@@ -674,7 +696,7 @@ impl Node {
                 self.on_member_changes(now, changes);
             }
             Msg::Forward { req, request } => {
-                let targets = self.targets_for(request.key().as_str());
+                let targets = self.targets_for(request.key());
                 self.coordinate(now, req, request, targets);
             }
             Msg::Put {
@@ -913,21 +935,20 @@ impl Node {
             return;
         }
         let dirty = std::mem::take(&mut self.dirty);
+        let mut by_range: BTreeMap<RangeId, Vec<RecordChange>> = BTreeMap::new();
         for key in dirty {
-            let Some(range) = self
-                .ring
-                .range_of_key(self.ring.position_of_key(key.as_str()))
-            else {
+            let Some(range) = self.ring.range_of_key(key.position()) else {
                 continue;
             };
-            let Some(t) = self.trees.get_mut(&range) else {
+            if !self.trees.contains_key(&range) {
                 continue;
-            };
-            match self.store.peek(key.as_str()) {
-                Some(set) => t.tree.update(&key, record_digest(&set)),
-                None => {
-                    t.tree.remove(&key);
-                }
+            }
+            let digest = self.store.peek(key.as_str()).map(|set| record_digest(&set));
+            by_range.entry(range).or_default().push((key, digest));
+        }
+        for (range, changes) in by_range {
+            if let Some(t) = self.trees.get_mut(&range) {
+                t.tree.apply(changes.iter().map(|(k, d)| (k, *d)));
             }
         }
     }
@@ -1062,6 +1083,9 @@ impl Node {
         })
     }
 }
+
+/// A key and the digest of its new record (`None`: the key is gone).
+type RecordChange = (Key, Option<[u8; 32]>);
 
 /// SHA-256 of a version set's encoding: what a Merkle leaf hashes for one key.
 fn record_digest(set: &VersionSet) -> [u8; 32] {

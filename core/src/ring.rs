@@ -193,14 +193,37 @@ impl Ring {
     /// The first `n` distinct physical nodes clockwise from `key_pos` (all nodes if `n` exceeds them).
     pub fn preference_list(&self, key_pos: u64, n: usize) -> Vec<NodeId> {
         let mut out = Vec::with_capacity(n.min(self.nodes.len()));
-        out.extend(self.walk(key_pos).take(n));
+        self.preference_list_into(key_pos, n, &mut out);
         out
     }
 
     /// [`Ring::preference_list`] into a caller's buffer (cleared first), to reuse its allocation.
     pub fn preference_list_into(&self, key_pos: u64, n: usize, out: &mut Vec<NodeId>) {
         out.clear();
-        out.extend(self.walk(key_pos).take(n));
+        let want = n.min(self.nodes.len());
+        if want == 0 {
+            return;
+        }
+        if want > SHORT_LIST {
+            out.extend(self.walk(key_pos).take(want));
+            return;
+        }
+        // Short lists (the usual N of 3 to 5): a scan of the list itself beats clearing a bitset.
+        let start = self.owner_index(key_pos);
+        let mut i = start;
+        loop {
+            let node = self.tokens[i].1;
+            if !out.contains(&node) {
+                out.push(node);
+                if out.len() == want {
+                    return;
+                }
+            }
+            i = if i + 1 == self.tokens.len() { 0 } else { i + 1 };
+            if i == start {
+                return;
+            }
+        }
     }
 
     /// The range that holds `pos`, named by its owning token; `None` on an empty ring.
@@ -268,6 +291,9 @@ impl Ring {
             .collect()
     }
 }
+
+/// Preference lists up to this long check distinctness by scanning themselves.
+const SHORT_LIST: usize = 8;
 
 /// Nodes a walk tracks without allocating: [`crate::MAX_NODES`].
 const INLINE_NODES: usize = 1024;
@@ -399,6 +425,32 @@ mod tests {
             let owner = ring.primary(pos).unwrap();
             assert!(ring.ranges_of(owner).contains(&bounds));
         }
+    }
+
+    #[test]
+    fn colliding_tokens_are_ordered_by_node() {
+        let (a, b, c) = (NodeId(1), NodeId(2), NodeId(3));
+        let mut ring = Ring {
+            vnodes: 1,
+            nodes: vec![a, b, c],
+            tokens: vec![(20, c), (10, b), (10, a)],
+            positions: Vec::new(),
+            dense: Vec::new(),
+        };
+        ring.reindex();
+        assert_eq!(ring.tokens(), &[(10, a), (10, b), (20, c)]);
+        assert_eq!(ring.primary(10), Some(a));
+        assert_eq!(ring.primary(5), Some(a));
+        assert_eq!(ring.walk(10).collect::<Vec<_>>(), vec![a, b, c]);
+        assert_eq!(ring.ranges_of(a), vec![(20, 10)]);
+        assert_eq!(
+            ring.ranges_of(b),
+            vec![],
+            "the second token at 10 owns nothing"
+        );
+        assert_eq!(ring.ranges_of(c), vec![(10, 20)]);
+        assert_eq!(ring.range_bounds(RangeId(10)), Some((20, 10)));
+        assert_eq!(ring.range_of_key(u64::MAX), Some(RangeId(10)));
     }
 
     #[test]

@@ -128,14 +128,26 @@ impl Scenario {
             n: 3,
             r: 2,
             w: 2,
-            hot_budget_bytes: 2_048,
+            hot_budget_bytes: 4_096,
             anti_entropy_interval_ms: 0,
             ..Config::default()
         };
         let key = Key::from("user:0");
+        // A shopping cart as JSON: field names and items repeat, as in real documents.
         let doc = |i: u32| {
+            let items: Vec<String> = (0..6)
+                .map(|k| {
+                    format!(
+                        "{{\"sku\":\"item-{:04}\",\"name\":\"product {k}\",\"qty\":{},\"price_cents\":{}}}",
+                        (i * 7 + k) % 50,
+                        1 + k % 3,
+                        199 + k * 100
+                    )
+                })
+                .collect();
             format!(
-                "{{\"user\":{i},\"name\":\"user number {i}\",\"cart\":[\"apple\",\"apple\",\"pear\"],\"address\":\"1 Main Street, Springfield\",\"status\":\"active\"}}"
+                "{{\"user\":\"user:{i}\",\"status\":\"active\",\"currency\":\"EUR\",\"items\":[{}]}}",
+                items.join(",")
             )
         };
         let mut writes = Vec::new();
@@ -154,7 +166,7 @@ impl Scenario {
         let steps = vec![
             step(vec![], 0, "Three nodes, each a hash table of keys to versions (seed §1a). Select a node to see its storage.", "storage", Some(0)),
             step(writes, 400, "Six JSON documents are written. Each node compresses what it stores (LZ4): the inspector shows raw and stored size, and the compression ratio.", "storage", Some(0)),
-            step(more, 900, "24 more documents no longer fit the 2 KiB memory budget: the least recently used entries move to the cold tier on disk (seed §1b).", "storage", Some(0)),
+            step(more, 900, "24 more documents no longer fit the 4 KiB memory budget: the least recently used entries move to the cold tier on disk (seed §1b).", "storage", Some(0)),
             step(vec![get(0, &key)], 1_300, "Reading user:0, which went cold, reads it from disk and promotes it back to memory: frequently used data stays hot.", "storage", Some(0)),
         ];
         Scenario {

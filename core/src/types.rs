@@ -15,11 +15,33 @@ impl NodeId {
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
+
+    /// The clock actor of this node's `incarnation`-th disk. A node whose storage was wiped writes
+    /// under a new actor: it no longer holds the versions its old counters name, so reusing them
+    /// would let a new clock claim versions it never saw (Riak changes its vnode id the same way).
+    /// Incarnation 0 is the node itself.
+    pub fn actor(self, incarnation: u16) -> NodeId {
+        let inc = incarnation.min(u16::MAX / crate::MAX_NODES - 1);
+        NodeId(self.0 % crate::MAX_NODES + inc * crate::MAX_NODES)
+    }
+
+    /// The physical node an actor belongs to (itself for incarnation 0).
+    pub fn node(self) -> NodeId {
+        NodeId(self.0 % crate::MAX_NODES)
+    }
+
+    /// Which incarnation of its node this actor is.
+    pub fn incarnation(self) -> u16 {
+        self.0 / crate::MAX_NODES
+    }
 }
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "S{}", self.0)
+        match self.incarnation() {
+            0 => write!(f, "S{}", self.0),
+            i => write!(f, "S{}#{}", self.node().0, i),
+        }
     }
 }
 
@@ -60,46 +82,103 @@ impl fmt::Display for Time {
     }
 }
 
-/// A key. Cheap to clone: messages and tables share one allocation.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Key(Arc<str>);
+/// A key. Cheap to clone: messages and tables share one allocation. It carries its position on the
+/// ring (the first 8 bytes of its SHA-256), computed once when the key is made, so routing a request
+/// or filing a key in a Merkle bucket never hashes it again.
+#[derive(Clone)]
+pub struct Key {
+    text: Arc<str>,
+    pos: u64,
+}
 
 impl Key {
     /// The key's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.text.len()
     }
     /// Whether the key is the empty string (which requests reject).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.text.is_empty()
+    }
+    /// The key's position on the ring: `ring::key_position` of its text.
+    #[inline]
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+// Hashes like `str`, as `Borrow<str>` requires.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({:?})", &*self.text)
+    }
+}
+
+impl Serialize for Key {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Key::from(String::deserialize(d)?))
     }
 }
 
 impl From<&str> for Key {
     fn from(s: &str) -> Self {
-        Key(Arc::from(s))
+        Key {
+            pos: crate::ring::key_position(s),
+            text: Arc::from(s),
+        }
     }
 }
 
 impl From<String> for Key {
     fn from(s: String) -> Self {
-        Key(Arc::from(s))
+        Key {
+            pos: crate::ring::key_position(&s),
+            text: Arc::from(s),
+        }
     }
 }
 
 impl Borrow<str> for Key {
     fn borrow(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 

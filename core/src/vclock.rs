@@ -764,7 +764,31 @@ impl VersionSet {
         now: Time,
         prune_threshold: usize,
     ) -> Version {
-        self.put(coordinator, context, value, false, now, prune_threshold)
+        self.put(coordinator, context, value, false, now, prune_threshold, 0)
+    }
+
+    /// [`VersionSet::write`] with the dot's counter also above `floor`: the highest counter the
+    /// coordinator has ever issued, for any key. A node passes it so its counters never go back,
+    /// even when pruning (seed §2b) has dropped its entry from every clock of this key; a reused
+    /// dot could otherwise be covered by an old context and the new write lost.
+    pub fn write_after(
+        &mut self,
+        coordinator: NodeId,
+        context: &VectorClock,
+        value: Value,
+        now: Time,
+        prune_threshold: usize,
+        floor: u64,
+    ) -> Version {
+        self.put(
+            coordinator,
+            context,
+            value,
+            false,
+            now,
+            prune_threshold,
+            floor,
+        )
     }
 
     /// A delete: [`VersionSet::write`] of a tombstone with an empty value.
@@ -782,9 +806,11 @@ impl VersionSet {
             true,
             now,
             prune_threshold,
+            0,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
         coordinator: NodeId,
@@ -793,10 +819,12 @@ impl VersionSet {
         tombstone: bool,
         now: Time,
         prune_threshold: usize,
+        floor: u64,
     ) -> Version {
         let counter = self
             .next_counter(coordinator)
-            .max(context.counter(coordinator).saturating_add(1));
+            .max(context.counter(coordinator).saturating_add(1))
+            .max(floor.saturating_add(1));
         let mut context = context.clone();
         // The dot is stamped `now`, the newest entry of the clock, and is never the one pruned.
         context.prune_keeping(prune_threshold, Some(coordinator));

@@ -472,9 +472,70 @@ fn bundle_report(dist: &Path) -> Res<String> {
     Ok(lines.join("\n"))
 }
 
+/// Runs every benchmark of the core, then the simulator's standard workload under wasm32 (Node),
+/// and prints the wasm/native throughput ratio.
 fn bench(args: &[String]) -> Res {
-    let mut c = cmd("cargo");
-    c.args(["bench", "-p", "kvlab-core"]);
-    c.args(args);
-    run(c)
+    ensure_wasm_target()?;
+    ensure_wasm_bindgen()?;
+    let native = capture_rates({
+        let mut c = cmd("cargo");
+        c.args(["bench", "-p", "kvlab-core"]);
+        c.args(args);
+        c
+    })?;
+    let wasm = capture_rates({
+        let mut c = cmd("cargo");
+        c.args([
+            "test",
+            "--release",
+            "-p",
+            "kvlab-core",
+            "--target",
+            WASM_TARGET,
+            "--test",
+            "wasm_throughput",
+            "--",
+            "--nocapture",
+        ]);
+        c
+    })?;
+    println!("\nsimulator throughput, wasm32 (Node) vs native, standard workload");
+    println!(
+        "{:>6} {:>14} {:>14} {:>8}",
+        "nodes", "native msg/s", "wasm msg/s", "ratio"
+    );
+    for (nodes, n) in &native {
+        if let Some((_, w)) = wasm.iter().find(|(m, _)| m == nodes) {
+            println!("{nodes:>6} {n:>14.0} {w:>14.0} {:>8.2}", w / n);
+        }
+    }
+    Ok(())
+}
+
+/// Runs `c`, echoing its output, and collects its `KVLAB_RATE <nodes> <msgs/s>` lines.
+fn capture_rates(mut c: Command) -> Res<Vec<(u64, f64)>> {
+    println!("$ {}", show(&c));
+    c.stdout(Stdio::piped());
+    let mut child = c
+        .spawn()
+        .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
+    let out = child.stdout.take().expect("piped stdout");
+    let mut rates = Vec::new();
+    for line in BufReader::new(out).lines() {
+        let line = line.unwrap_or_default();
+        println!("{line}");
+        if let Some(rest) = line.trim().strip_prefix("KVLAB_RATE ") {
+            let mut it = rest.split_whitespace();
+            if let (Some(n), Some(r)) = (it.next(), it.next()) {
+                if let (Ok(n), Ok(r)) = (n.parse(), r.parse()) {
+                    rates.push((n, r));
+                }
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        return Err(format!("`{}` failed ({status})", show(&c)));
+    }
+    Ok(rates)
 }

@@ -57,7 +57,7 @@ impl Simulation {
         let mut report = AckReport::default();
         for w in &self.acked {
             report.acked += 1;
-            let pos = self.ring.position_of_key(w.key.as_str());
+            let pos = w.key.position();
             let home = self.ring.preference_list(pos, n);
             let mut all = true;
             let mut anywhere = false;

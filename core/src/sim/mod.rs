@@ -4,6 +4,7 @@
 //! break the same way every run, natively and in wasm.
 
 mod invariants;
+mod queue;
 mod trace;
 mod workload;
 
@@ -18,9 +19,9 @@ use crate::ring::Ring;
 use crate::rng::{Ratio, Rng};
 use crate::types::{Key, NodeId, RequestId, Time};
 use crate::vclock::Dot;
+use queue::EventQueue;
 use serde::{Deserialize, Serialize};
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::hash::Hasher;
 use std::sync::Arc;
 use trace::TraceHasher;
@@ -162,30 +163,6 @@ enum Ev {
 }
 
 #[derive(Clone, Debug)]
-struct Queued {
-    at: Time,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> Ordering {
-        (self.at, self.seq).cmp(&(o.at, o.seq))
-    }
-}
-
-#[derive(Clone, Debug)]
 struct Outstanding {
     via: NodeId,
     key: Key,
@@ -206,10 +183,9 @@ pub struct Simulation {
     loss: Ratio,
     latency: (u64, u64),
     now: Time,
-    seq: u64,
     next_msg: u64,
     next_req: u64,
-    queue: BinaryHeap<Reverse<Queued>>,
+    queue: EventQueue<Ev>,
     timer_at: Vec<Option<Time>>,
     net_rng: Rng,
     trace: VecDeque<TraceEvent>,
@@ -248,10 +224,9 @@ impl Simulation {
             group: vec![0; n],
             faulted: vec![false; n],
             now: Time::ZERO,
-            seq: 0,
             next_msg: 0,
             next_req: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::new(),
             timer_at: vec![None; n],
             trace: VecDeque::new(),
             trace_capacity: 50_000,
@@ -363,7 +338,7 @@ impl Simulation {
 
     /// Messages in the network now, in no particular order.
     pub fn in_flight(&self) -> impl Iterator<Item = &InFlight> {
-        self.queue.iter().filter_map(|Reverse(q)| match &q.ev {
+        self.queue.iter().filter_map(|ev| match ev {
             Ev::Deliver { info, .. } => Some(info),
             _ => None,
         })
@@ -371,16 +346,11 @@ impl Simulation {
 
     /// Time of the next event, if any.
     pub fn next_event_time(&self) -> Option<Time> {
-        self.queue.peek().map(|Reverse(q)| q.at)
+        self.queue.peek_time()
     }
 
     fn push(&mut self, at: Time, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Reverse(Queued {
-            at,
-            seq: self.seq,
-            ev,
-        }));
+        self.queue.push(at, ev);
     }
 
     fn record(&mut self, kind: TraceKind) {
@@ -592,12 +562,12 @@ impl Simulation {
     /// Processes the earliest event; `None` when nothing is left to do.
     pub fn step(&mut self) -> Option<StepInfo> {
         loop {
-            let Reverse(q) = self.queue.pop()?;
-            self.now = self.now.max(q.at);
-            let kind = match q.ev {
+            let (at, ev) = self.queue.pop()?;
+            self.now = self.now.max(at);
+            let kind = match ev {
                 Ev::Timer(id) => {
                     // A timer superseded by an earlier one, or of a crashed node, is stale.
-                    if !self.up[id.index()] || self.timer_at[id.index()] != Some(q.at) {
+                    if !self.up[id.index()] || self.timer_at[id.index()] != Some(at) {
                         continue;
                     }
                     self.timer_at[id.index()] = None;
@@ -760,23 +730,15 @@ impl Simulation {
 /// that keeps `in_flight` events circulating. The simulator's own rate is reported as a ratio to it.
 pub fn bare_kernel(events: u64, in_flight: u64, seed: u64) -> u64 {
     let mut rng = Rng::derive(seed, "kernel", 0);
-    let mut q: BinaryHeap<Reverse<Queued>> = BinaryHeap::new();
-    let mut seq = 0;
+    let mut q: EventQueue<Ev> = EventQueue::new();
     for i in 0..in_flight {
-        seq += 1;
-        q.push(Reverse(Queued {
-            at: Time(rng.below(30)),
-            seq,
-            ev: Ev::Timer(NodeId((i % 16) as u16)),
-        }));
+        q.push(Time(rng.below(30)), Ev::Timer(NodeId((i % 16) as u16)));
     }
     let mut sum = 0u64;
     for _ in 0..events {
-        let Some(Reverse(e)) = q.pop() else { break };
-        sum = sum.wrapping_add(e.seq);
-        seq += 1;
-        let at = e.at.plus(rng.range_inclusive(5, 30));
-        q.push(Reverse(Queued { at, seq, ev: e.ev }));
+        let Some((at, ev)) = q.pop() else { break };
+        sum = sum.wrapping_add(at.0);
+        q.push(at.plus(rng.range_inclusive(5, 30)), ev);
     }
     sum
 }
