@@ -1,12 +1,12 @@
 //! The page: layout, the command handler, the animation loop, keyboard shortcuts and the URL.
 
-use crate::components::help::Help;
-use crate::components::inspector::Inspector;
-use crate::components::narration::Narration;
+use crate::components::help::{self, help};
+use crate::components::inspector::{self, inspector};
+use crate::components::narration::{self, narration};
 use crate::components::ring::Ring;
 use crate::components::settings::Settings;
-use crate::components::status::Status;
-use crate::components::timeline::Timeline;
+use crate::components::status::{self, status};
+use crate::components::timeline::{self, timeline as timeline_view};
 use crate::components::toolbar::Toolbar;
 use crate::components::{Cmd, Draft};
 use crate::driver::{engine_for, Driver, SPEEDS};
@@ -419,15 +419,19 @@ fn frame(
             render = true;
         }
         if moved || d.dirty {
-            d.dirty = false;
+            let t = now_ms();
             if let Some(c) = canvas.cast::<HtmlCanvasElement>() {
-                let t = now_ms();
                 d.draw(&c);
+            }
+            // The diagram moves slowly: 20 frames a second are plenty.
+            if d.dirty || ts - d.last_timeline > 50.0 {
+                d.last_timeline = ts;
                 if let Some(tl) = timeline.cast::<HtmlCanvasElement>() {
                     d.draw_timeline(&tl);
                 }
-                d.perf[1] = d.perf[1].max(now_ms() - t);
             }
+            d.dirty = false;
+            d.perf[1] = d.perf[1].max(now_ms() - t);
         }
     }
     if render {
@@ -647,20 +651,20 @@ pub fn app() -> Html {
                 <Settings frag={frag.clone()} error={errors.config.clone()} on={on.clone()} />
             }
             <div class="body">
-                <Narration scenario={scenario.clone()} scenarios={scenarios} loss={loss}
-                    picking={ui.picking} pick={pick} partitioned={partitioned} on={on.clone()} />
+                { narration(&narration::Props { scenario: scenario.clone(), scenarios, loss,
+                    picking: ui.picking, pick, partitioned, on: on.clone() }) }
                 <section class="center">
                     <Ring ring={ring} badges={badges} selected={ui.selected} ranges={ranges}
                         hover_key={ui.hover_key.clone().or_else(|| scenario.as_ref().map(|s| s.key.clone()).filter(|k| k != "-"))} menu={ui.menu} picking={ui.picking}
                         pick={ui.pick.clone()} canvas={canvas.clone()} on={on.clone()} />
                     <div class="ring-caption muted small" id="ring-caption">{ caption }</div>
                 </section>
-                <Inspector detail={detail} merkle={merkle} panel={ui.panel} console={console}
-                    names={names.clone()} console_error={errors.console.clone()} default_key={default_key} on={on.clone()} />
+                { inspector(&inspector::Props { detail, merkle, panel: ui.panel, console,
+                    names: names.clone(), console_error: errors.console.clone(), default_key, on: on.clone() }) }
             </div>
-            <Timeline canvas={timeline.clone()} t0={t0} now={now as u64} on={on.clone()} />
-            <Status metrics={metrics} invariants={invariants} trace_hash={trace_hash} />
-            if ui.help { <Help on={on} /> }
+            { timeline_view(&timeline::Props { canvas: timeline.clone(), t0, now: now as u64, on: on.clone() }) }
+            { status(&status::Props { metrics, invariants, trace_hash }) }
+            if ui.help { { help(&help::Props { on }) } }
         </main>
     }
 }

@@ -62,6 +62,8 @@ pub struct Driver {
     pub last_render: f64,
     /// When the invariants were last checked while playing.
     pub last_check: f64,
+    /// When the timeline was last drawn.
+    pub last_timeline: f64,
     /// Positions of the dots drawn last frame (for tests).
     pub dots: Vec<(f32, f32)>,
     /// The message layer must be drawn again.
@@ -130,6 +132,7 @@ impl Driver {
             last_ts: None,
             last_render: 0.0,
             last_check: 0.0,
+            last_timeline: 0.0,
             dots: Vec::new(),
             dirty: true,
             perf: [0.0; 4],
@@ -213,9 +216,6 @@ impl Driver {
         self.engine.flights(&mut self.flights);
         let window = 60u64;
         self.engine.deaths(window, &mut self.deaths);
-        // Oldest first, stable: equal states draw identical frames.
-        self.flights
-            .sort_unstable_by_key(|f| (f.sent, f.deliver, f.from, f.to, f.kind));
         self.dots.clear();
         let origin = (0.0, 0.0);
         for kind in 0..10u8 {
@@ -348,31 +348,39 @@ impl Driver {
             }
         }
         ctx.set_line_width(1.6);
-        for a in &arrows {
-            let x1 = lanes.x(a.sent as f64);
-            let y1 = lanes.y(usize::from(a.from));
-            let end = (a.end as f64).min(now);
-            let frac = if a.end > a.sent {
-                ((end - a.sent as f64) / (a.end - a.sent) as f64).clamp(0.0, 1.0)
-            } else {
-                1.0
-            };
-            let x2 = lanes.x(end);
-            let y2 = y1 + (lanes.y(usize::from(a.to)) - y1) * frac;
-            ctx.set_stroke_style_str(if a.dropped && frac >= 1.0 {
+        // One path per colour: hundreds of separate strokes cost frames in software rendering.
+        for group in 0..=10u8 {
+            let colour = if group == 10 {
                 "#d92d20"
             } else {
-                kind_colour(usize::from(a.kind))
-            });
+                kind_colour(usize::from(group))
+            };
+            ctx.set_stroke_style_str(colour);
             ctx.begin_path();
-            ctx.move_to(x1, y1);
-            ctx.line_to(x2, y2);
-            ctx.stroke();
-            if frac >= 1.0 {
-                ctx.begin_path();
-                let _ = ctx.arc(x2, y2, 2.2, 0.0, std::f64::consts::TAU);
-                ctx.stroke();
+            for a in &arrows {
+                let end = (a.end as f64).min(now);
+                let done = end >= a.end as f64;
+                let g = if a.dropped && done { 10 } else { a.kind };
+                if g != group {
+                    continue;
+                }
+                let x1 = lanes.x(a.sent as f64);
+                let y1 = lanes.y(usize::from(a.from));
+                let frac = if a.end > a.sent {
+                    ((end - a.sent as f64) / (a.end - a.sent) as f64).clamp(0.0, 1.0)
+                } else {
+                    1.0
+                };
+                let x2 = lanes.x(end);
+                let y2 = y1 + (lanes.y(usize::from(a.to)) - y1) * frac;
+                ctx.move_to(x1, y1);
+                ctx.line_to(x2, y2);
+                if done {
+                    ctx.move_to(x2 + 2.2, y2);
+                    let _ = ctx.arc(x2, y2, 2.2, 0.0, std::f64::consts::TAU);
+                }
             }
+            ctx.stroke();
         }
         ctx.set_stroke_style_str("#101828");
         ctx.set_global_alpha(0.5);

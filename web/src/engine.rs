@@ -481,25 +481,23 @@ impl Engine {
     /// The console's requests, newest first, with their replies when they came.
     pub fn console(&self) -> Vec<ReplyView> {
         let name = |n: NodeId| self.names.get(n.index()).cloned().unwrap_or_default();
-        let mut requests = self.console.clone();
+        let mut requests: BTreeMap<RequestId, ConsoleRequest> =
+            self.console.iter().map(|c| (c.req, c.clone())).collect();
         // A guided scenario's own requests show too: they are what its captions talk about.
         if self.scenario.is_some() {
             for ev in self.sim.trace() {
                 if let TraceKind::Submit { req, via, key, put } = &ev.kind {
-                    if !requests.iter().any(|c| c.req == *req) {
-                        requests.push(ConsoleRequest {
-                            req: *req,
-                            put: *put,
-                            key: key.to_string(),
-                            via: *via,
-                        });
-                    }
+                    requests.entry(*req).or_insert_with(|| ConsoleRequest {
+                        req: *req,
+                        put: *put,
+                        key: key.to_string(),
+                        via: *via,
+                    });
                 }
             }
-            requests.sort_by_key(|c| c.req);
         }
         requests
-            .iter()
+            .values()
             .rev()
             .take(20)
             .map(|c| {
@@ -975,7 +973,7 @@ impl Engine {
             trace_hash: format!("{:016x}", self.sim.trace_hash()),
             events: self.sim.trace().iter().collect(),
         };
-        serde_json::to_string_pretty(&e).unwrap_or_else(|err| format!("{{\"error\":\"{err}\"}}"))
+        serde_json::to_string(&e).unwrap_or_else(|err| format!("{{\"error\":\"{err}\"}}"))
     }
 
     /// Digest of the run so far: equal digests mean equal runs.

@@ -36,8 +36,7 @@ pub fn badge_angles(first: &[f64]) -> Vec<f64> {
         return Vec::new();
     }
     let slot = TAU / n as f64;
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&a, &b| first[a].total_cmp(&first[b]).then(a.cmp(&b)));
+    let order = order_by_angle(first);
     // The rotation that minimises the displacement: the circular mean of (angle - slot index).
     let (mut s, mut c) = (0.0, 0.0);
     for (k, &i) in order.iter().enumerate() {
@@ -55,6 +54,13 @@ pub fn badge_angles(first: &[f64]) -> Vec<f64> {
         out[i] = (offset + k as f64 * slot).rem_euclid(TAU);
     }
     out
+}
+
+/// Indices of `angles` from the smallest angle to the largest (ties by index).
+pub fn order_by_angle(angles: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..angles.len()).collect();
+    order.sort_by(|&a, &b| angles[a].total_cmp(&angles[b]).then(a.cmp(&b)));
+    order
 }
 
 /// Linear interpolation between two points.

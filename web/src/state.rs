@@ -146,8 +146,8 @@ impl Reducible for Ui {
                 if let Some(i) = s.pick.iter().position(|&x| x == n) {
                     s.pick.remove(i);
                 } else {
-                    s.pick.push(n);
-                    s.pick.sort_unstable();
+                    let at = s.pick.partition_point(|&x| x < n);
+                    s.pick.insert(at, n);
                 }
             }
             Action::ClearPick => {

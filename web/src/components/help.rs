@@ -5,14 +5,12 @@ use crate::state::Action;
 use yew::prelude::*;
 
 /// Props of the overlay.
-#[derive(Properties, PartialEq)]
 pub struct Props {
     /// Commands.
     pub on: Callback<Cmd>,
 }
 
 /// The overlay.
-#[function_component(Help)]
 pub fn help(p: &Props) -> Html {
     let on = p.on.clone();
     let close = Callback::from(move |_| on.emit(Cmd::Ui(Action::ToggleHelp)));

@@ -11,7 +11,6 @@ use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 /// Props of the inspector.
-#[derive(Properties, PartialEq)]
 pub struct Props {
     /// The selected node.
     pub detail: Option<NodeDetail>,
@@ -32,7 +31,6 @@ pub struct Props {
 }
 
 /// The inspector.
-#[function_component(Inspector)]
 pub fn inspector(p: &Props) -> Html {
     let tabs = Panel::ALL.iter().map(|&t| {
         let on = p.on.clone();
@@ -186,7 +184,7 @@ fn merkle(d: &NodeDetail, m: Option<&MerkleView>, on: &Callback<Cmd>) -> Html {
             <p class="muted small">
                 { match &m.peer { Some(p) => format!("Compared with {p}'s tree of the same range: "), None => "No other replica. ".into() } }
                 <b id="merkle-differing">{ format!("{differing} differing bucket(s)") }</b>
-                { if m.synced.is_empty() { String::new() } else { format!("; last exchange synced bucket(s) {:?}", m.synced) } }
+                { if m.synced.is_empty() { String::new() } else { format!("; last exchange synced bucket(s) {}", m.synced.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) } }
             </p>
             <div class="merkle" id="merkle-tree">
                 { for m.levels.iter().enumerate().map(|(l, level)| html! {

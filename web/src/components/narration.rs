@@ -10,7 +10,6 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 /// Props of the column.
-#[derive(Properties, PartialEq)]
 pub struct Props {
     /// The scenario in progress.
     pub scenario: Option<ScenarioView>,
@@ -29,7 +28,6 @@ pub struct Props {
 }
 
 /// The column.
-#[function_component(Narration)]
 pub fn narration(p: &Props) -> Html {
     let emit = |c: Cmd| {
         let on = p.on.clone();

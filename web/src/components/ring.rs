@@ -5,7 +5,7 @@
 use super::Cmd;
 use crate::engine::FaultReq;
 use crate::format::node_colour;
-use crate::geometry::{angle_of, arc_path, polar, range_start, ring_point, RING_R};
+use crate::geometry::{self, angle_of, arc_path, polar, range_start, ring_point, RING_R};
 use crate::state::Action;
 use crate::view::RingView;
 use std::f64::consts::TAU;
@@ -76,15 +76,18 @@ pub fn ring(p: &Props) -> Html {
 
     // A cut between angular neighbours in different partition groups.
     let cuts = if ring.nodes.iter().any(|n| n.group != 0) {
-        let mut order: Vec<(f64, u16)> = ring
+        let angles: Vec<f64> = ring
             .nodes
             .iter()
             .map(|n| {
                 let (x, y) = badge(n.id);
-                (x.atan2(-y).rem_euclid(TAU), n.group)
+                x.atan2(-y).rem_euclid(TAU)
             })
             .collect();
-        order.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let order: Vec<(f64, u16)> = geometry::order_by_angle(&angles)
+            .into_iter()
+            .map(|i| (angles[i], ring.nodes[i].group))
+            .collect();
         let k = order.len();
         (0..k)
             .filter(|&i| order[i].1 != order[(i + 1) % k].1)

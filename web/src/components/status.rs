@@ -5,7 +5,6 @@ use crate::view::{Invariants, Metrics};
 use yew::prelude::*;
 
 /// Props of the strip.
-#[derive(Properties, PartialEq)]
 pub struct Props {
     /// Counters.
     pub metrics: Metrics,
@@ -16,7 +15,6 @@ pub struct Props {
 }
 
 /// The strip.
-#[function_component(Status)]
 pub fn status(p: &Props) -> Html {
     let m = &p.metrics;
     let inv = &p.invariants;

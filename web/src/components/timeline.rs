@@ -7,7 +7,6 @@ use super::Cmd;
 use yew::prelude::*;
 
 /// Props of the timeline.
-#[derive(Properties, PartialEq)]
 pub struct Props {
     /// The canvas the loop draws on.
     pub canvas: NodeRef,
@@ -20,7 +19,6 @@ pub struct Props {
 }
 
 /// The timeline.
-#[function_component(Timeline)]
 pub fn timeline(p: &Props) -> Html {
     let on = p.on.clone();
     let canvas = p.canvas.clone();
