@@ -1,20 +1,17 @@
 //! kvlab's page: a virtual Dynamo-style cluster running in the browser.
 #![forbid(unsafe_code)]
 
-use yew::prelude::*;
-
-#[function_component(App)]
-fn app() -> Html {
-    html! {
-        <main id="kvlab-app">
-            <h1>{ "kvlab" }</h1>
-            <svg id="ring" viewBox="-110 -110 220 220" width="440" height="440">
-                <circle cx="0" cy="0" r="100" fill="none" stroke="#888" stroke-width="2" />
-            </svg>
-        </main>
-    }
-}
+mod app;
+mod components;
+mod driver;
+mod engine;
+mod format;
+mod fragment;
+mod geometry;
+mod jsapi;
+mod state;
+mod view;
 
 fn main() {
-    yew::Renderer::<App>::new().render();
+    yew::Renderer::<app::App>::new().render();
 }

@@ -1,0 +1,206 @@
+//! The right column: the selected node's storage, membership list, hints and Merkle tree, and
+//! the client console.
+
+use super::console::Console;
+use super::Cmd;
+use crate::engine::FaultReq;
+use crate::format::{bytes, node_colour, sim_time};
+use crate::state::{Action, Panel};
+use crate::view::{MerkleView, NodeDetail, ReplyView};
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+
+/// Props of the inspector.
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// The selected node.
+    pub detail: Option<NodeDetail>,
+    /// Its Merkle tree (when that panel is open).
+    pub merkle: Option<MerkleView>,
+    /// The open panel.
+    pub panel: Panel,
+    /// Console requests and replies, newest first.
+    pub console: Vec<ReplyView>,
+    /// Node names by id.
+    pub names: Vec<String>,
+    /// The console's error.
+    pub console_error: Option<String>,
+    /// A key to start the console with.
+    pub default_key: String,
+    /// Commands.
+    pub on: Callback<Cmd>,
+}
+
+/// The inspector.
+#[function_component(Inspector)]
+pub fn inspector(p: &Props) -> Html {
+    let tabs = Panel::ALL.iter().map(|&t| {
+        let on = p.on.clone();
+        let click = Callback::from(move |_| on.emit(Cmd::Ui(Action::Panel(t))));
+        html! {
+            <button id={format!("tab-{}", t.name())} role="tab" aria-selected={(t == p.panel).to_string()}
+                class={classes!("tab", (t == p.panel).then_some("on"))} onclick={click}>{ t.name() }</button>
+        }
+    });
+    let body = if p.panel == Panel::Client {
+        html! { <Console names={p.names.clone()} replies={p.console.clone()} error={p.console_error.clone()}
+        default_key={p.default_key.clone()} selected={p.detail.as_ref().map(|d| d.id)} on={p.on.clone()} /> }
+    } else if let Some(d) = &p.detail {
+        match p.panel {
+            Panel::Storage => storage(d),
+            Panel::Membership => membership(d),
+            Panel::Hints => hints(d),
+            Panel::Merkle => merkle(d, p.merkle.as_ref(), &p.on),
+            Panel::Client => Html::default(),
+        }
+    } else {
+        html! { <p class="empty">{ "Select a node on the ring to inspect it." }</p> }
+    };
+    let header = p.detail.as_ref().map(|d| {
+        let emit = |c: Cmd| {
+            let on = p.on.clone();
+            Callback::from(move |_: MouseEvent| on.emit(c.clone()))
+        };
+        html! {
+            <div class="node-head">
+                <span class="dot" style={format!("background:{}", node_colour(d.id))} />
+                <h2 id="inspected">{ &d.name }</h2>
+                <span class={classes!("chip", if d.up { "ok" } else { "bad" })}>{ if d.up { "alive" } else { "crashed" } }</span>
+                <span class="spacer" />
+                if d.up {
+                    <button class="ghost small" id="crash" onclick={emit(Cmd::Fault(FaultReq::Crash(d.id)))}>{ "Crash" }</button>
+                } else {
+                    <button class="ghost small" id="restart" onclick={emit(Cmd::Fault(FaultReq::Restart(d.id)))}>{ "Restart" }</button>
+                }
+                <button class="ghost small" id="wipe" onclick={emit(Cmd::Fault(FaultReq::Wipe(d.id)))}>{ "Wipe" }</button>
+            </div>
+        }
+    });
+    html! {
+        <aside class="right" id="inspector">
+            { header.unwrap_or_default() }
+            <nav class="tabs" role="tablist">{ for tabs }</nav>
+            <div class="panel" id={format!("panel-{}", p.panel.name())}>{ body }</div>
+        </aside>
+    }
+}
+
+fn storage(d: &NodeDetail) -> Html {
+    let t = &d.totals;
+    html! {
+        <>
+            <div class="totals">
+                <span><b>{ t.hot_entries }</b>{ " hot · " }{ bytes(t.hot_bytes) }</span>
+                <span><b>{ t.cold_entries }</b>{ " cold · " }{ bytes(t.cold_bytes) }</span>
+                <span title="raw bytes over stored bytes">{ format!("compression {}×", crate::format::fx(t.ratio, 2)) }</span>
+            </div>
+            if d.storage.is_empty() {
+                <p class="empty">{ "No keys stored." }</p>
+            } else {
+                <table class="grid-table storage" id="storage-table">
+                    <thead><tr><th>{ "key" }</th><th>{ "siblings · vector clock" }</th><th>{ "tier" }</th><th title="stored (compressed) / raw">{ "size" }</th></tr></thead>
+                    <tbody>
+                        { for d.storage.iter().map(|r| html! {
+                            <tr data-key={r.key.clone()}>
+                                <td class="mono">{ &r.key }</td>
+                                <td>{ for r.siblings.iter().map(|s| html! {
+                                    <div class={classes!("sibling", (r.siblings.len() > 1).then_some("conflict"))}>
+                                        <span class="value">{ &s.value }</span><span class="clock mono">{ &s.clock }</span>
+                                    </div>
+                                }) }</td>
+                                <td><span class={classes!("tier", r.tier.clone())}>{ &r.tier }</span></td>
+                                <td class="num">{ format!("{} / {}", bytes(r.stored), bytes(r.raw)) }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+                if d.keys_total > d.storage.len() {
+                    <p class="muted small">{ format!("and {} more keys", d.keys_total - d.storage.len()) }</p>
+                }
+            }
+        </>
+    }
+}
+
+fn membership(d: &NodeDetail) -> Html {
+    html! {
+        <>
+            <p class="muted small">{ format!("{}'s membership list, as {} sees it (seed §3).", d.name, d.name) }</p>
+            <table class="grid-table" id="membership-table">
+                <thead><tr><th>{ "member" }</th><th>{ "heartbeat" }</th><th>{ "last increase" }</th><th>{ "status" }</th></tr></thead>
+                <tbody>
+                    { for d.membership.iter().map(|m| html! {
+                        <tr data-member={m.name.clone()} class={classes!((m.status != "alive").then_some("offline"))}>
+                            <td><span class="dot" style={format!("background:{}", node_colour(m.id))} />{ &m.name }</td>
+                            <td class="num">{ m.heartbeat }</td>
+                            <td class="num">{ sim_time(m.last_increase) }</td>
+                            <td><span class={classes!("chip", if m.status == "alive" { "ok" } else { "bad" })}>{ &m.status }</span></td>
+                        </tr>
+                    }) }
+                </tbody>
+            </table>
+        </>
+    }
+}
+
+fn hints(d: &NodeDetail) -> Html {
+    html! {
+        <>
+            <p class="muted small">{ "Replicas held for a node that was down when they were written; handed off when it comes back (seed §4)." }</p>
+            if d.hints.is_empty() {
+                <p class="empty" id="no-hints">{ "No hints held." }</p>
+            } else {
+                <ul class="hints" id="hints-list">
+                    { for d.hints.iter().map(|h| html! {
+                        <li data-owner={h.owner.clone()}><b>{ format!("for {}", h.owner) }</b>{ ": " }<span class="mono">{ h.keys.join(", ") }</span></li>
+                    }) }
+                </ul>
+            }
+        </>
+    }
+}
+
+fn merkle(d: &NodeDetail, m: Option<&MerkleView>, on: &Callback<Cmd>) -> Html {
+    let Some(m) = m else {
+        return html! { <p class="empty">{ "This node replicates no range." }</p> };
+    };
+    let on = on.clone();
+    let change = Callback::from(move |e: Event| {
+        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
+        on.emit(Cmd::Ui(Action::MerkleRange(v.parse::<u64>().ok())));
+    });
+    let differing = m
+        .levels
+        .last()
+        .map_or(0, |l| l.iter().filter(|x| x.1).count());
+    html! {
+        <>
+            <label class="field inline">
+                <span>{ "range ending at" }</span>
+                <select id="merkle-range" onchange={change}>
+                    { for d.ranges.iter().map(|r| html! {
+                        <option value={r.to_string()} selected={*r == m.range}>{ format!("{:016x}", r) }</option>
+                    }) }
+                </select>
+            </label>
+            <p class="muted small">
+                { match &m.peer { Some(p) => format!("Compared with {p}'s tree of the same range: "), None => "No other replica. ".into() } }
+                <b id="merkle-differing">{ format!("{differing} differing bucket(s)") }</b>
+                { if m.synced.is_empty() { String::new() } else { format!("; last exchange synced bucket(s) {:?}", m.synced) } }
+            </p>
+            <div class="merkle" id="merkle-tree">
+                { for m.levels.iter().enumerate().map(|(l, level)| html! {
+                    <div class="level" data-level={l.to_string()}>
+                        { for level.iter().enumerate().map(|(i, (h, differs))| {
+                            let leaf = l + 1 == m.levels.len();
+                            let synced = leaf && m.synced.contains(&(i as u32));
+                            html! { <span class={classes!("mnode", differs.then_some("differs"), synced.then_some("synced"))}
+                                title={format!("level {l} node {i}: {h}")}>{ if level.len() <= 8 { h.clone() } else { String::new() } }</span> }
+                        }) }
+                    </div>
+                }) }
+            </div>
+            <p class="legend-line small"><span class="mnode differs" />{ " differs from the peer" }<span class="mnode synced" />{ " synced by the last exchange" }</p>
+        </>
+    }
+}

@@ -1,0 +1,431 @@
+//! What the animation loop and the page share: the engine, play state, the message layer's
+//! buffers and the errors shown next to inputs. It lives in one `use_mut_ref`, so a frame
+//! advances the simulation in place and never clones it.
+
+use crate::engine::Engine;
+use crate::format::{kind_colour, node_colour};
+use crate::fragment::Fragment;
+use crate::geometry::{self, angle_of, BADGE_R, VIEW_HALF};
+use crate::state::Ui;
+use crate::view::{Arrow, Death, Flight};
+use kvlab_core::{Config, Ratio};
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+
+/// Speeds: simulated ms per real ms, and their labels.
+pub const SPEEDS: [(f64, &str); 9] = [
+    (0.01, "0.01×"),
+    (0.02, "0.02×"),
+    (0.05, "0.05×"),
+    (0.1, "0.1×"),
+    (0.25, "0.25×"),
+    (0.5, "0.5×"),
+    (1.0, "1×"),
+    (2.0, "2×"),
+    (5.0, "5×"),
+];
+/// The default speed: a 30 ms message takes 300 ms on screen.
+pub const DEFAULT_SPEED: usize = 3;
+
+/// Errors shown in place, next to what caused them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Errors {
+    /// The seed field.
+    pub seed: Option<String>,
+    /// A settings field: (field name as in `Config`, message).
+    pub config: Option<(String, String)>,
+    /// The URL fragment the page was opened with.
+    pub fragment: Option<String>,
+    /// The client console.
+    pub console: Option<String>,
+}
+
+/// The shared state.
+pub struct Driver {
+    /// The simulation and its history.
+    pub engine: Engine,
+    /// Playing.
+    pub playing: bool,
+    /// Index into `SPEEDS`.
+    pub speed: usize,
+    /// The settings the engine was made from.
+    pub frag: Fragment,
+    /// Errors in place.
+    pub errors: Errors,
+    /// A copy of the UI state, for `window.kvlab`.
+    pub ui: Ui,
+    /// Badge centres by node id, in ring coordinates.
+    pub badges: Vec<(f64, f64)>,
+    /// Last frame's timestamp.
+    pub last_ts: Option<f64>,
+    /// When the page last re-rendered while playing.
+    pub last_render: f64,
+    /// When the invariants were last checked while playing.
+    pub last_check: f64,
+    /// Positions of the dots drawn last frame (for tests).
+    pub dots: Vec<(f32, f32)>,
+    /// The message layer must be drawn again.
+    pub dirty: bool,
+    /// The slowest recent (tick, draw, check, render) times, ms, for `kvlab.perf()`.
+    pub perf: [f64; 4],
+    flights: Vec<Flight>,
+    deaths: Vec<Death>,
+    /// The timeline as last drawn: its layout and arrows, for clicks.
+    timeline: Option<(geometry::Lanes, Vec<Arrow>)>,
+}
+
+/// Simulated time the timeline shows: enough for a few round trips and gossip rounds.
+pub fn timeline_span(cfg: &Config) -> u64 {
+    (cfg.latency_max_ms * 8)
+        .max(cfg.gossip_interval_ms * 3)
+        .max(100)
+}
+
+/// The cluster settings a fragment describes.
+pub fn config_of(f: &Fragment) -> Config {
+    Config {
+        seed: f.seed,
+        nodes: f.nodes,
+        vnodes: f.vnodes,
+        n: f.n,
+        r: f.r,
+        w: f.w,
+        latency_min_ms: f.lmin,
+        latency_max_ms: f.lmax,
+        loss: Ratio::percent(f.loss),
+        ..Config::default()
+    }
+}
+
+/// An engine for a fragment, or the field at fault and why.
+pub fn engine_for(f: &Fragment) -> Result<Engine, (String, String)> {
+    if let Some(id) = &f.scenario {
+        return Engine::scenario(id, f.step, true)
+            .ok_or_else(|| ("scenario".to_string(), format!("no scenario “{id}”")));
+    }
+    // What the page can draw and animate; the core itself allows more.
+    if f.nodes > 128 {
+        return Err(("nodes".into(), "the page draws at most 128 nodes".into()));
+    }
+    if f.vnodes > 64 {
+        return Err(("vnodes".into(), "the page draws at most 64 per node".into()));
+    }
+    if f.wl > 2_000 {
+        return Err(("workload".into(), "at most 2000 clients".into()));
+    }
+    Engine::new(config_of(f), f.wl).map_err(|e| (e.field.to_string(), e.rule))
+}
+
+impl Driver {
+    /// A driver around `engine`.
+    pub fn new(engine: Engine, frag: Fragment) -> Driver {
+        let mut d = Driver {
+            engine,
+            playing: false,
+            speed: DEFAULT_SPEED,
+            frag,
+            errors: Errors::default(),
+            ui: Ui::default(),
+            badges: Vec::new(),
+            last_ts: None,
+            last_render: 0.0,
+            last_check: 0.0,
+            dots: Vec::new(),
+            dirty: true,
+            perf: [0.0; 4],
+            flights: Vec::new(),
+            deaths: Vec::new(),
+            timeline: None,
+        };
+        d.layout();
+        d
+    }
+
+    /// Swaps in a new engine (new settings, seed or scenario).
+    pub fn replace(&mut self, engine: Engine, frag: Fragment) {
+        self.engine = engine;
+        self.frag = frag;
+        self.playing = false;
+        self.layout();
+    }
+
+    /// Recomputes the badge layout (after the engine was rebuilt in place).
+    pub fn layout_again(&mut self) {
+        self.layout();
+        self.dirty = true;
+    }
+
+    fn layout(&mut self) {
+        let ring = self.engine.ring_view();
+        let n = ring.nodes.len();
+        let mut first = vec![None::<u64>; n];
+        for &(pos, node) in &ring.tokens {
+            if let Some(slot) = first.get_mut(usize::from(node)) {
+                if slot.is_none() {
+                    *slot = Some(pos);
+                }
+            }
+        }
+        let angles: Vec<f64> = first.iter().map(|p| angle_of(p.unwrap_or(0))).collect();
+        self.badges = geometry::badge_angles(&angles)
+            .into_iter()
+            .map(|a| geometry::polar(a, BADGE_R))
+            .collect();
+    }
+
+    /// Sim ms per real ms.
+    pub fn speed_value(&self) -> f64 {
+        SPEEDS.get(self.speed).map_or(0.1, |s| s.0)
+    }
+
+    /// Draws the messages in flight and the recently dead onto the canvas overlaying the ring.
+    pub fn draw(&mut self, canvas: &HtmlCanvasElement) {
+        let Some(ctx) = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let css_w = f64::from(canvas.client_width());
+        let css_h = f64::from(canvas.client_height());
+        let (pw, ph) = ((css_w * dpr) as u32, (css_h * dpr) as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+        }
+        let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
+        // The SVG's view box is a square centred on the origin, fitted into the element.
+        let scale = (css_w.min(css_h) / (2.0 * VIEW_HALF)) * dpr;
+        let _ = ctx.set_transform(
+            scale,
+            0.0,
+            0.0,
+            scale,
+            f64::from(pw) / 2.0,
+            f64::from(ph) / 2.0,
+        );
+
+        let now = self.engine.display_now();
+        self.engine.flights(&mut self.flights);
+        let window = 60u64;
+        self.engine.deaths(window, &mut self.deaths);
+        // Oldest first, stable: equal states draw identical frames.
+        self.flights
+            .sort_unstable_by_key(|f| (f.sent, f.deliver, f.from, f.to, f.kind));
+        self.dots.clear();
+        let origin = (0.0, 0.0);
+        for kind in 0..10u8 {
+            ctx.set_fill_style_str(kind_colour(usize::from(kind)));
+            ctx.begin_path();
+            for f in self.flights.iter().filter(|f| f.kind == kind) {
+                let a = self
+                    .badges
+                    .get(usize::from(f.from))
+                    .copied()
+                    .unwrap_or(origin);
+                let b = self
+                    .badges
+                    .get(usize::from(f.to))
+                    .copied()
+                    .unwrap_or(origin);
+                let t = geometry::progress(f.sent, f.deliver, now);
+                let (x, y) = geometry::message_point(a, b, t);
+                self.dots.push((x as f32, y as f32));
+                shape(&ctx, kind, x, y);
+            }
+            ctx.fill();
+        }
+        // A doomed message fades and is struck through near its end.
+        ctx.set_stroke_style_str("#d92d20");
+        ctx.set_line_width(2.0);
+        ctx.begin_path();
+        for f in self.flights.iter().filter(|f| f.doomed) {
+            let a = self
+                .badges
+                .get(usize::from(f.from))
+                .copied()
+                .unwrap_or(origin);
+            let b = self
+                .badges
+                .get(usize::from(f.to))
+                .copied()
+                .unwrap_or(origin);
+            let t = geometry::progress(f.sent, f.deliver, now);
+            if t > 0.6 {
+                let (x, y) = geometry::message_point(a, b, t);
+                cross(&ctx, x, y, 6.0);
+            }
+        }
+        ctx.stroke();
+        for d in &self.deaths {
+            let a = self
+                .badges
+                .get(usize::from(d.from))
+                .copied()
+                .unwrap_or(origin);
+            let b = self
+                .badges
+                .get(usize::from(d.to))
+                .copied()
+                .unwrap_or(origin);
+            let age = ((now - d.at as f64) / window as f64).clamp(0.0, 1.0);
+            let (x, y) = geometry::message_point(a, b, 0.9);
+            ctx.set_global_alpha(1.0 - age);
+            ctx.begin_path();
+            cross(&ctx, x, y, 6.0 + 10.0 * age);
+            ctx.stroke();
+            ctx.begin_path();
+            let _ = ctx.arc(x, y, 4.0 + 14.0 * age, 0.0, std::f64::consts::TAU);
+            ctx.stroke();
+        }
+        ctx.set_global_alpha(1.0);
+    }
+}
+
+impl Driver {
+    /// Draws the space-time diagram: lanes, and recent messages from send to delivery (cut at
+    /// the current time while in flight).
+    pub fn draw_timeline(&mut self, canvas: &HtmlCanvasElement) {
+        let Some(ctx) = canvas
+            .get_context("2d")
+            .ok()
+            .flatten()
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        else {
+            return;
+        };
+        let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
+        let (w, h) = (
+            f64::from(canvas.client_width()),
+            f64::from(canvas.client_height()),
+        );
+        let (pw, ph) = ((w * dpr) as u32, (h * dpr) as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+        }
+        let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
+        ctx.clear_rect(0.0, 0.0, w, h);
+        let now = self.engine.display_now();
+        let span = timeline_span(self.engine.config());
+        let mut t0 = (now as u64).saturating_sub(span);
+        const MAX_ARROWS: usize = 700;
+        let arrows = self.engine.arrows(t0, MAX_ARROWS);
+        // A busy cluster fills the budget early: show the window the arrows cover.
+        if arrows.len() >= MAX_ARROWS {
+            if let Some(first) = arrows.first() {
+                t0 = t0.max(first.sent);
+            }
+        }
+        let names = self.engine.names();
+        let lanes = geometry::Lanes {
+            t0: t0 as f64,
+            t1: now.max(t0 as f64 + 1.0),
+            width: w,
+            height: h,
+            left: 40.0,
+            lanes: names.len(),
+        };
+        let every = ((names.len() as f64 * 11.0) / h.max(1.0)).ceil().max(1.0) as usize;
+        ctx.set_font("10px ui-monospace, Menlo, Consolas, monospace");
+        ctx.set_line_width(1.0);
+        for (i, name) in names.iter().enumerate() {
+            let y = lanes.y(i);
+            ctx.set_global_alpha(0.3);
+            ctx.set_stroke_style_str(&node_colour(i as u16));
+            ctx.begin_path();
+            ctx.move_to(lanes.left, y);
+            ctx.line_to(w - 4.0, y);
+            ctx.stroke();
+            ctx.set_global_alpha(1.0);
+            if i % every == 0 {
+                ctx.set_fill_style_str("#667085");
+                let _ = ctx.fill_text(name, 4.0, y + 3.5);
+            }
+        }
+        ctx.set_line_width(1.6);
+        for a in &arrows {
+            let x1 = lanes.x(a.sent as f64);
+            let y1 = lanes.y(usize::from(a.from));
+            let end = (a.end as f64).min(now);
+            let frac = if a.end > a.sent {
+                ((end - a.sent as f64) / (a.end - a.sent) as f64).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            let x2 = lanes.x(end);
+            let y2 = y1 + (lanes.y(usize::from(a.to)) - y1) * frac;
+            ctx.set_stroke_style_str(if a.dropped && frac >= 1.0 {
+                "#d92d20"
+            } else {
+                kind_colour(usize::from(a.kind))
+            });
+            ctx.begin_path();
+            ctx.move_to(x1, y1);
+            ctx.line_to(x2, y2);
+            ctx.stroke();
+            if frac >= 1.0 {
+                ctx.begin_path();
+                let _ = ctx.arc(x2, y2, 2.2, 0.0, std::f64::consts::TAU);
+                ctx.stroke();
+            }
+        }
+        ctx.set_stroke_style_str("#101828");
+        ctx.set_global_alpha(0.5);
+        ctx.begin_path();
+        let nx = lanes.x(now);
+        ctx.move_to(nx, 0.0);
+        ctx.line_to(nx, h);
+        ctx.stroke();
+        ctx.set_global_alpha(1.0);
+        self.timeline = Some((lanes, arrows));
+    }
+
+    /// The time a click on the timeline means: the delivery of the arrow end nearest the
+    /// pointer (within 8 px), else the time under it.
+    pub fn timeline_time_at(&self, x: f64, y: f64) -> Option<u64> {
+        let (lanes, arrows) = self.timeline.as_ref()?;
+        let now = self.engine.display_now();
+        let mut best: Option<(f64, u64)> = None;
+        for a in arrows.iter().filter(|a| (a.end as f64) <= now) {
+            let (ex, ey) = (lanes.x(a.end as f64), lanes.y(usize::from(a.to)));
+            let d = (ex - x).hypot(ey - y);
+            if d <= 8.0 && best.is_none_or(|b| d < b.0) {
+                best = Some((d, a.end));
+            }
+        }
+        Some(best.map_or_else(|| lanes.time_at(x).round() as u64, |b| b.1))
+    }
+}
+
+/// Requests are circles, replies squares, repairs triangles, gossip small dots.
+fn shape(ctx: &CanvasRenderingContext2d, kind: u8, x: f64, y: f64) {
+    match kind {
+        0 => {
+            ctx.move_to(x + 3.0, y);
+            let _ = ctx.arc(x, y, 3.0, 0.0, std::f64::consts::TAU);
+        }
+        3 | 5 | 8 => ctx.rect(x - 4.0, y - 4.0, 8.0, 8.0),
+        6 => {
+            ctx.move_to(x, y - 5.5);
+            ctx.line_to(x + 5.0, y + 4.0);
+            ctx.line_to(x - 5.0, y + 4.0);
+            ctx.close_path();
+        }
+        _ => {
+            ctx.move_to(x + 4.5, y);
+            let _ = ctx.arc(x, y, 4.5, 0.0, std::f64::consts::TAU);
+        }
+    }
+}
+
+fn cross(ctx: &CanvasRenderingContext2d, x: f64, y: f64, r: f64) {
+    ctx.move_to(x - r, y - r);
+    ctx.line_to(x + r, y + r);
+    ctx.move_to(x + r, y - r);
+    ctx.line_to(x - r, y + r);
+}
