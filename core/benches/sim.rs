@@ -4,27 +4,12 @@
 //! `cargo bench -p kvlab-core --bench sim` (or `cargo xtask bench`). Prints a table; times are wall
 //! clock of this machine, so compare the ratio column across machines.
 
-use kvlab_core::{bare_kernel, Config, Simulation, Time, Workload};
+use kvlab_core::{bare_kernel, Simulation, Time};
 use std::hint::black_box;
 use std::time::Instant;
 
 fn sim_rate(nodes: u16, clients: u32, sim_ms: u64) -> (f64, u64, f64) {
-    let cfg = Config {
-        seed: 7,
-        nodes,
-        vnodes: 8,
-        n: 3,
-        r: 2,
-        w: 2,
-        ..Config::default()
-    };
-    let mut sim = Simulation::new(cfg).expect("valid config");
-    sim.set_trace_capacity(0);
-    sim.start_workload(Workload {
-        clients,
-        ..Workload::default()
-    });
-    sim.run_until(Time(200)); // warm up
+    let mut sim = Simulation::standard_benchmark(nodes, clients).expect("valid config");
     let d0 = sim.stats().delivered;
     let e0 = sim.stats().events;
     let t = Instant::now();

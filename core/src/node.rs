@@ -438,18 +438,19 @@ impl Node {
                 context,
             } => {
                 let (version, versions) = self.write_local(now, &key, value, &context, my_hint);
-                for &(t, hint) in &targets {
-                    if t != self.id {
-                        self.send(
-                            t,
-                            Msg::Put {
-                                req,
-                                key: key.clone(),
-                                versions: versions.clone(),
-                                hint,
-                            },
-                        );
-                    }
+                let me = self.id;
+                for &(t, hint) in targets.iter().filter(|(t, _)| *t != me) {
+                    let versions = versions.clone();
+                    let key = key.clone();
+                    self.send(
+                        t,
+                        Msg::Put {
+                            req,
+                            key,
+                            versions,
+                            hint,
+                        },
+                    );
                 }
                 let op = Pending::Put {
                     key,
@@ -457,29 +458,15 @@ impl Node {
                     acks: 1,
                     replied: false,
                 };
-                self.pending.insert(
-                    req,
-                    PendingReq {
-                        deadline,
-                        targets,
-                        op,
-                    },
-                );
-                self.deadlines.insert((deadline, req));
+                self.track(req, deadline, targets, op);
                 self.check_put(req);
             }
             Request::Get { key } => {
                 let mine = self.read_local(&key, my_hint.is_some());
-                for &(t, _) in &targets {
-                    if t != self.id {
-                        self.send(
-                            t,
-                            Msg::Get {
-                                req,
-                                key: key.clone(),
-                            },
-                        );
-                    }
+                let me = self.id;
+                for &(t, _) in targets.iter().filter(|(t, _)| *t != me) {
+                    let key = key.clone();
+                    self.send(t, Msg::Get { req, key });
                 }
                 let op = Pending::Get {
                     key,
@@ -487,18 +474,27 @@ impl Node {
                     replies: vec![(self.id, mine, my_hint.is_some())],
                     replied: false,
                 };
-                self.pending.insert(
-                    req,
-                    PendingReq {
-                        deadline,
-                        targets,
-                        op,
-                    },
-                );
-                self.deadlines.insert((deadline, req));
+                self.track(req, deadline, targets, op);
                 self.check_get(req, now);
             }
         }
+    }
+
+    /// Remembers a request this node coordinates until its quorum or its deadline.
+    fn track(
+        &mut self,
+        req: RequestId,
+        deadline: Time,
+        targets: Vec<(NodeId, Option<NodeId>)>,
+        op: Pending,
+    ) {
+        let p = PendingReq {
+            deadline,
+            targets,
+            op,
+        };
+        self.pending.insert(req, p);
+        self.deadlines.insert((deadline, req));
     }
 
     /// The coordinator's write: a new version whose dot is this node's next counter for the key.

@@ -4,26 +4,11 @@
 //! run delivered messages: timings are never asserted.
 #![cfg(target_arch = "wasm32")]
 
-use kvlab_core::{Config, Simulation, Time, Workload};
+use kvlab_core::{Simulation, Time};
 use wasm_bindgen_test::{console_log, wasm_bindgen_test};
 
 fn rate(nodes: u16, clients: u32, sim_ms: u64) -> (f64, u64) {
-    let cfg = Config {
-        seed: 7,
-        nodes,
-        vnodes: 8,
-        n: 3,
-        r: 2,
-        w: 2,
-        ..Config::default()
-    };
-    let mut sim = Simulation::new(cfg).expect("valid config");
-    sim.set_trace_capacity(0);
-    sim.start_workload(Workload {
-        clients,
-        ..Workload::default()
-    });
-    sim.run_until(Time(200));
+    let mut sim = Simulation::standard_benchmark(nodes, clients).expect("valid config");
     let d0 = sim.stats().delivered;
     let t0 = js_sys::Date::now();
     sim.run_until(Time(200 + sim_ms));

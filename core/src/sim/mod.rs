@@ -243,6 +243,28 @@ impl Simulation {
         Ok(sim)
     }
 
+    /// The benchmarks' standard run (N=3 R=2 W=2, 8 vnodes, the default [`Workload`]: 50/50
+    /// put/get over 10k Zipf-0.99 keys, 100-byte values) with `clients` clients, no trace kept,
+    /// warmed up for 200 ms. Native and wasm benchmarks measure the same run.
+    pub fn standard_benchmark(nodes: u16, clients: u32) -> Result<Simulation, ConfigError> {
+        let mut sim = Simulation::new(Config {
+            seed: 7,
+            nodes,
+            vnodes: 8,
+            n: 3,
+            r: 2,
+            w: 2,
+            ..Config::default()
+        })?;
+        sim.set_trace_capacity(0);
+        sim.start_workload(Workload {
+            clients,
+            ..Workload::default()
+        });
+        sim.run_until(Time(200));
+        Ok(sim)
+    }
+
     /// Keeps at most `cap` trace events in memory (0 keeps none; the trace hash covers all).
     pub fn set_trace_capacity(&mut self, cap: usize) {
         self.trace_capacity = cap;
