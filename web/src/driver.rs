@@ -315,16 +315,19 @@ impl Driver {
         let mut t0 = (now as u64).saturating_sub(span);
         const MAX_ARROWS: usize = 700;
         let arrows = self.engine.arrows(t0, MAX_ARROWS);
+        // Early in a run the window is not full yet: keep its scale, with now moving right.
+        let mut t1 = now.max((t0 + span) as f64);
         // A busy cluster fills the budget early: show the window the arrows cover.
         if arrows.len() >= MAX_ARROWS {
             if let Some(first) = arrows.first() {
                 t0 = t0.max(first.sent);
+                t1 = now;
             }
         }
         let names = self.engine.names();
         let lanes = geometry::Lanes {
             t0: t0 as f64,
-            t1: now.max(t0 as f64 + 1.0),
+            t1: t1.max(t0 as f64 + 1.0),
             width: w,
             height: h,
             left: 40.0,
