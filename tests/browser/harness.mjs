@@ -5,6 +5,7 @@ import { createServer } from 'node:http';
 import { readFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { extname, join, normalize, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -86,3 +87,26 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: file, fullPage: true });
   return file;
 }
+
+/// Serves dist/ and starts Chromium once for the calling test file. The returned objects fill in
+/// before the first test: `server.url`, `browser.context`.
+export function useBrowser() {
+  const server = {};
+  const browser = {};
+  before(async () => {
+    Object.assign(server, await serveDist());
+    Object.assign(browser, await launch());
+  });
+  after(async () => {
+    await browser.close?.();
+    await server.close?.();
+  });
+  return { server, browser };
+}
+
+/// The page's read-only state (`window.kvlab.state()`).
+export const state = (page) => page.evaluate(() => window.kvlab.state());
+
+/// Resolves once the app has mounted and published `window.kvlab`.
+export const ready = (page) =>
+  page.waitForFunction(() => window.kvlab?.ready, null, { timeout: 15000 });

@@ -1,21 +1,10 @@
 // Bad input is answered in place, next to what caused it, and the page keeps working.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from './harness.mjs';
+import { useBrowser, state, ready, openPage, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = useBrowser();
 
-const state = (page) => page.evaluate(() => window.kvlab.state());
-const ready = (page) => page.waitForFunction(() => window.kvlab?.ready, null, { timeout: 15000 });
 
 /// The page still runs: a step processes an event.
 async function stillWorks(page) {

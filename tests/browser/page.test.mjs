@@ -1,21 +1,10 @@
 // The page as a new user meets it: play and pause, step and step back, keyboard and help.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from './harness.mjs';
+import { useBrowser, state, ready, openPage, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = useBrowser();
 
-const state = (page) => page.evaluate(() => window.kvlab.state());
-const ready = (page) => page.waitForFunction(() => window.kvlab?.ready, null, { timeout: 15000 });
 
 test('the page loads with the ring, badges, legend and status strip and no console error', async () => {
   const { page, errors } = await openPage(browser.context, server.url);

@@ -1,20 +1,11 @@
 // A measurement, not a timed assertion: frame times while playing a 32-node cluster with at
 // least 300 messages in flight, and the time to the first render. The figures are printed
 // (and attached as test diagnostics) for the note; the test asserts only that the load was real.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from './harness.mjs';
+import { useBrowser, openPage, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = useBrowser();
 
 test('frame time while playing 32 nodes with ≥300 messages in flight (printed), and first render', async (t) => {
   const { page, errors } = await openPage(browser.context, `${server.url}#seed=7&nodes=32&vnodes=8&wl=260`);

@@ -1,21 +1,11 @@
 // Each guided scenario runs to its end through the page's Next button, and the page shows what
 // each caption promises.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launch, openPage, screenshot } from './harness.mjs';
+import { useBrowser, state, openPage, screenshot } from './harness.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const { server, browser } = useBrowser();
 
-const state = (page) => page.evaluate(() => window.kvlab.state());
 
 async function open(id) {
   const opened = await openPage(browser.context, `${server.url}#sc=${id}&step=0`);
