@@ -217,23 +217,12 @@ impl Driver {
         let window = 60u64;
         self.engine.deaths(window, &mut self.deaths);
         self.dots.clear();
-        let origin = (0.0, 0.0);
         for kind in 0..10u8 {
             ctx.set_fill_style_str(kind_colour(usize::from(kind)));
             ctx.begin_path();
             for f in self.flights.iter().filter(|f| f.kind == kind) {
-                let a = self
-                    .badges
-                    .get(usize::from(f.from))
-                    .copied()
-                    .unwrap_or(origin);
-                let b = self
-                    .badges
-                    .get(usize::from(f.to))
-                    .copied()
-                    .unwrap_or(origin);
                 let t = geometry::progress(f.sent, f.deliver, now);
-                let (x, y) = geometry::message_point(a, b, t);
+                let (x, y) = badge_point(&self.badges, f.from, f.to, t);
                 self.dots.push((x as f32, y as f32));
                 shape(&ctx, kind, x, y);
             }
@@ -244,36 +233,16 @@ impl Driver {
         ctx.set_line_width(2.0);
         ctx.begin_path();
         for f in self.flights.iter().filter(|f| f.doomed) {
-            let a = self
-                .badges
-                .get(usize::from(f.from))
-                .copied()
-                .unwrap_or(origin);
-            let b = self
-                .badges
-                .get(usize::from(f.to))
-                .copied()
-                .unwrap_or(origin);
             let t = geometry::progress(f.sent, f.deliver, now);
             if t > 0.6 {
-                let (x, y) = geometry::message_point(a, b, t);
+                let (x, y) = badge_point(&self.badges, f.from, f.to, t);
                 cross(&ctx, x, y, 6.0);
             }
         }
         ctx.stroke();
         for d in &self.deaths {
-            let a = self
-                .badges
-                .get(usize::from(d.from))
-                .copied()
-                .unwrap_or(origin);
-            let b = self
-                .badges
-                .get(usize::from(d.to))
-                .copied()
-                .unwrap_or(origin);
             let age = ((now - d.at as f64) / window as f64).clamp(0.0, 1.0);
-            let (x, y) = geometry::message_point(a, b, 0.9);
+            let (x, y) = badge_point(&self.badges, d.from, d.to, 0.9);
             ctx.set_global_alpha(1.0 - age);
             ctx.begin_path();
             cross(&ctx, x, y, 6.0 + 10.0 * age);
@@ -439,4 +408,11 @@ fn cross(ctx: &CanvasRenderingContext2d, x: f64, y: f64, r: f64) {
     ctx.line_to(x + r, y + r);
     ctx.move_to(x + r, y - r);
     ctx.line_to(x - r, y + r);
+}
+
+/// Where a message from badge `from` to badge `to` is at progress `t` (unknown badges sit at the
+/// centre).
+fn badge_point(badges: &[(f64, f64)], from: u16, to: u16, t: f64) -> (f64, f64) {
+    let at = |i: u16| badges.get(usize::from(i)).copied().unwrap_or((0.0, 0.0));
+    geometry::message_point(at(from), at(to), t)
 }
