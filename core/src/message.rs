@@ -5,6 +5,7 @@ use crate::ring::RangeId;
 use crate::types::{Key, NodeId, RequestId, Time, Value};
 use crate::vclock::{Dot, VectorClock, Version, VersionSet};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// A client's request to the store.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,7 +205,7 @@ pub enum Msg {
         /// The request id.
         req: RequestId,
         /// The request.
-        request: Request,
+        request: Box<Request>,
     },
     /// Store these versions of `key` (the coordinator's set after its write: sets, not single
     /// versions, travel between replicas); `hint` names the intended owner when the receiver is a
@@ -214,8 +215,8 @@ pub enum Msg {
         req: RequestId,
         /// The key.
         key: Key,
-        /// The coordinator's versions of the key, including the new one.
-        versions: VersionSet,
+        /// The coordinator's versions of the key, including the new one (shared by all targets).
+        versions: Arc<VersionSet>,
         /// The owner this replica is held for (hinted handoff), if any.
         hint: Option<NodeId>,
     },
@@ -236,14 +237,14 @@ pub enum Msg {
         /// The request.
         req: RequestId,
         /// The replica's versions.
-        versions: VersionSet,
+        versions: Arc<VersionSet>,
     },
     /// The merged versions of `key`, sent to a replica whose reply was stale.
     ReadRepair {
         /// The key.
         key: Key,
         /// The merged versions.
-        versions: VersionSet,
+        versions: Arc<VersionSet>,
     },
     /// Replicas held for the receiver while it was down.
     Handoff {
@@ -289,7 +290,7 @@ impl Msg {
         HEADER
             + match self {
                 Msg::Gossip { digest } => digest.len() * 10,
-                Msg::Forward { request, .. } => match request {
+                Msg::Forward { request, .. } => match &**request {
                     Request::Get { key } => key.len(),
                     Request::Put {
                         key,

@@ -411,7 +411,13 @@ impl Node {
         if !targets.iter().any(|&(t, _)| t == self.id) {
             // Not in the key's list: pass the request to the first healthy node of it.
             if let Some(&(first, _)) = targets.first() {
-                self.send(first, Msg::Forward { req, request });
+                self.send(
+                    first,
+                    Msg::Forward {
+                        req,
+                        request: Box::new(request),
+                    },
+                );
             }
             return;
         }
@@ -438,6 +444,7 @@ impl Node {
                 context,
             } => {
                 let (version, versions) = self.write_local(now, &key, value, &context, my_hint);
+                let versions = Arc::new(versions);
                 let me = self.id;
                 for &(t, hint) in targets.iter().filter(|(t, _)| *t != me) {
                     let versions = versions.clone();
@@ -655,9 +662,10 @@ impl Node {
         else {
             return;
         };
+        let merged = Arc::new(merged);
         for (node, versions, stand_in) in replies {
             // A stand-in's copy is under a hint; handoff, not read repair, takes care of it.
-            if stand_in || versions == merged {
+            if stand_in || versions == *merged {
                 continue;
             }
             self.stats.read_repairs += 1;
@@ -672,7 +680,7 @@ impl Node {
                     node,
                     Msg::ReadRepair {
                         key: key.clone(),
-                        versions: merged.clone(),
+                        versions: Arc::clone(&merged),
                     },
                 );
             }
@@ -693,7 +701,7 @@ impl Node {
             }
             Msg::Forward { req, request } => {
                 let targets = self.targets_for(request.key());
-                self.coordinate(now, req, request, targets);
+                self.coordinate(now, req, *request, targets);
             }
             Msg::Put {
                 req,
@@ -720,7 +728,7 @@ impl Node {
                 }
             }
             Msg::Get { req, key } => {
-                let versions = self.read_local(&key, true);
+                let versions = Arc::new(self.read_local(&key, true));
                 self.send(from, Msg::GetReply { req, versions });
             }
             Msg::GetReply { req, versions } => {
@@ -741,7 +749,7 @@ impl Node {
                         } else {
                             merged.merge(&versions);
                         }
-                        replies.push((from, versions, stand_in));
+                        replies.push((from, Arc::unwrap_or_clone(versions), stand_in));
                         self.check_get(req, now);
                     }
                 }

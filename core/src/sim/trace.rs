@@ -101,9 +101,13 @@ pub enum TraceKind {
     Fault(Fault),
 }
 
-/// FNV-1a, 64 bit, with `usize` always hashed as 8 bytes so wasm32 and 64-bit hosts agree.
+/// A word-at-a-time digest (FxHash's multiply-rotate step, finished with a SplitMix avalanche):
+/// cheap enough to run on every event. Integers are hashed as little-endian words and `usize` as
+/// 8 bytes, so wasm32 and 64-bit hosts agree.
 #[derive(Clone, Debug)]
 pub(crate) struct TraceHasher(u64);
+
+const K: u64 = 0x517c_c1b7_2722_0a95;
 
 impl TraceHasher {
     pub(crate) fn new() -> Self {
@@ -113,37 +117,57 @@ impl TraceHasher {
     pub(crate) fn add(&mut self, ev: &TraceEvent) {
         ev.hash(self);
     }
+
+    #[inline]
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+    }
 }
 
 impl Hasher for TraceHasher {
     fn finish(&self) -> u64 {
-        self.0
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 ^= u64::from(b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01B3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
         }
     }
 
-    fn write_usize(&mut self, i: usize) {
-        self.write(&(i as u64).to_le_bytes());
-    }
-
-    fn write_isize(&mut self, i: isize) {
-        self.write(&(i as i64).to_le_bytes());
+    fn write_u8(&mut self, i: u8) {
+        self.word(u64::from(i));
     }
 
     fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
+        self.word(u64::from(i));
     }
 
     fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
+        self.word(u64::from(i));
     }
 
     fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
+        self.word(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.word(i as u64);
+    }
+
+    fn write_isize(&mut self, i: isize) {
+        self.word(i as i64 as u64);
     }
 }
