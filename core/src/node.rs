@@ -148,7 +148,9 @@ struct PendingReq {
 /// A Merkle tree of one range, rebuilt lazily from the keys changed since it was last used.
 #[derive(Clone, Debug)]
 struct RangeTree {
-    tree: MerkleTree,
+    /// Built on first use: most of a large ring's ranges may never hold a key on this node, and
+    /// an empty tree still costs 2·B hashes.
+    tree: Option<MerkleTree>,
 }
 
 impl Record for VersionSet {
@@ -207,10 +209,7 @@ impl Node {
         let trees = ring
             .ranges_replicated_by(id, usize::from(cfg.n))
             .into_iter()
-            .map(|r| {
-                let tree = MerkleTree::new(cfg.merkle_buckets);
-                (r, RangeTree { tree })
-            })
+            .map(|r| (r, RangeTree { tree: None }))
             .collect();
         Node {
             id,
@@ -282,19 +281,27 @@ impl Node {
         self.trees.keys().copied()
     }
 
-    /// Its Merkle tree of `range`, brought up to date.
+    /// Its Merkle tree of `range`, brought up to date; `None` if it does not replicate `range`.
     pub fn merkle_tree(&mut self, range: RangeId) -> Option<&MerkleTree> {
         self.flush_dirty();
-        self.trees.get(&range).map(|t| &t.tree)
+        self.tree_mut(range).map(|t| &*t)
     }
 
     /// Its Merkle root of every range it replicates, brought up to date.
     pub fn merkle_roots(&mut self) -> Vec<(RangeId, MerkleHash)> {
         self.flush_dirty();
+        let empty = MerkleTree::new(self.cfg.merkle_buckets).root();
         self.trees
             .iter()
-            .map(|(r, t)| (*r, t.tree.root()))
+            .map(|(r, t)| (*r, t.tree.as_ref().map_or(empty, MerkleTree::root)))
             .collect()
+    }
+
+    /// The tree of a range this node replicates, built empty on first use.
+    fn tree_mut(&mut self, range: RangeId) -> Option<&mut MerkleTree> {
+        let buckets = self.cfg.merkle_buckets;
+        let rt = self.trees.get_mut(&range)?;
+        Some(rt.tree.get_or_insert_with(|| MerkleTree::new(buckets)))
     }
 
     /// Loses everything stored: a permanent failure with a new, empty disk. From now on its writes
@@ -308,7 +315,7 @@ impl Node {
         self.hints.clear();
         self.dirty.clear();
         for t in self.trees.values_mut() {
-            t.tree = MerkleTree::new(self.cfg.merkle_buckets);
+            t.tree = None;
         }
     }
 
@@ -951,8 +958,8 @@ impl Node {
             by_range.entry(range).or_default().push((key, digest));
         }
         for (range, changes) in by_range {
-            if let Some(t) = self.trees.get_mut(&range) {
-                t.tree.apply(changes.iter().map(|(k, d)| (k, *d)));
+            if let Some(t) = self.tree_mut(range) {
+                t.apply(changes.iter().map(|(k, d)| (k, *d)));
             }
         }
     }
@@ -980,7 +987,9 @@ impl Node {
         }
         let peer = peers[self.rng.below(peers.len() as u64) as usize];
         self.flush_dirty();
-        let open = self.trees[&range].tree.open();
+        let Some(open) = self.tree_mut(range).map(|t| t.open()) else {
+            return false;
+        };
         self.exchange += 1;
         self.stats.merkle_exchanges += 1;
         self.send_merkle(peer, range, self.exchange, MerkleWire::Tree(open));
@@ -1006,30 +1015,35 @@ impl Node {
 
     fn on_merkle(&mut self, from: NodeId, range: RangeId, exchange: u64, step: MerkleWire) {
         self.flush_dirty();
-        let Some(rt) = self.trees.get(&range) else {
+        if !self.trees.contains_key(&range) {
             return;
-        };
+        }
         match step {
-            MerkleWire::Tree(m) => match rt.tree.answer(&m) {
-                MerkleStep::Reply(next) => {
-                    self.send_merkle(from, range, exchange, MerkleWire::Tree(next))
+            MerkleWire::Tree(m) => {
+                let Some(answer) = self.tree_mut(range).map(|t| t.answer(&m)) else {
+                    return;
+                };
+                match answer {
+                    MerkleStep::Reply(next) => {
+                        self.send_merkle(from, range, exchange, MerkleWire::Tree(next))
+                    }
+                    MerkleStep::InSync => {
+                        self.send_merkle(from, range, exchange, MerkleWire::InSync);
+                        self.event(NodeEvent::MerkleInSync { peer: from, range });
+                    }
+                    MerkleStep::Repair(repair) => {
+                        let records = self.records_of(&repair.push);
+                        let step = MerkleWire::Records {
+                            buckets: repair.buckets,
+                            records,
+                            pull: repair.pull,
+                            reply: true,
+                        };
+                        self.send_merkle(from, range, exchange, step);
+                    }
+                    MerkleStep::Incompatible => {}
                 }
-                MerkleStep::InSync => {
-                    self.send_merkle(from, range, exchange, MerkleWire::InSync);
-                    self.event(NodeEvent::MerkleInSync { peer: from, range });
-                }
-                MerkleStep::Repair(repair) => {
-                    let records = self.records_of(&repair.push);
-                    let step = MerkleWire::Records {
-                        buckets: repair.buckets,
-                        records,
-                        pull: repair.pull,
-                        reply: true,
-                    };
-                    self.send_merkle(from, range, exchange, step);
-                }
-                MerkleStep::Incompatible => {}
-            },
+            }
             MerkleWire::Records {
                 buckets,
                 records,
