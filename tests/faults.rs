@@ -4,7 +4,7 @@
 use kvlab_core::{
     Config, Fault, NodeEvent, NodeId, ReplyBody, Scenario, Simulation, Time, TraceKind, VectorClock,
 };
-use kvlab_support::{cfg, put};
+use kvlab_support::{all_see_alive, cfg, put, ring_walk};
 
 #[test]
 fn gossip_marks_a_crashed_node_offline_in_every_live_view_then_alive_again() {
@@ -40,10 +40,7 @@ fn gossip_marks_a_crashed_node_offline_in_every_live_view_then_alive_again() {
     );
     sim.apply(Fault::Restart(NodeId(3)));
     sim.run_until(sim.now().plus(2_000));
-    assert!(sim
-        .nodes()
-        .iter()
-        .all(|n| n.membership().is_alive(NodeId(3))));
+    assert!(all_see_alive(&sim, NodeId(3)));
     assert_eq!(sim.stats().false_suspicions, 0);
 }
 
@@ -51,8 +48,7 @@ fn gossip_marks_a_crashed_node_offline_in_every_live_view_then_alive_again() {
 fn hinted_handoff_delivers_to_the_recovered_owner_and_drops_the_hint() {
     let sc = Scenario::sloppy_quorum();
     let mut sim = sc.simulation();
-    let ring = sim.ring().clone();
-    let walk: Vec<NodeId> = ring.walk(ring.position_of_key("cart")).collect();
+    let walk = ring_walk(&sim, "cart");
     let (coord, owner, stand_in) = (walk[0], walk[2], walk[3]);
 
     sim.run_until(Time(500));

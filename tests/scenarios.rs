@@ -2,6 +2,7 @@
 //! runs the same data, so these tests also guard the narration.
 
 use kvlab_core::{MemberStatus, NodeEvent, NodeId, Scenario, Tier, TraceKind};
+use kvlab_support::{all_see_alive, ring_walk};
 
 #[test]
 fn every_scenario_has_captions_and_valid_steps() {
@@ -62,18 +63,14 @@ fn s3_every_live_node_marks_the_crashed_node_offline_then_alive() {
         assert!(!n.membership().is_alive(NodeId(3)));
     }
     let sim = sc.simulation_at(3);
-    assert!(sim
-        .nodes()
-        .iter()
-        .all(|n| n.membership().is_alive(NodeId(3))));
+    assert!(all_see_alive(&sim, NodeId(3)));
     assert_eq!(sim.stats().false_suspicions, 0);
 }
 
 #[test]
 fn s4_hint_created_then_delivered() {
     let sc = Scenario::sloppy_quorum();
-    let ring = sc.simulation().ring().clone();
-    let walk: Vec<NodeId> = ring.walk(ring.position_of_key("cart")).collect();
+    let walk = ring_walk(&sc.simulation(), "cart");
     let (owner, stand_in) = (walk[2], walk[3]);
     let sim = sc.simulation_at(2);
     assert!(sim.nodes()[stand_in.index()]

@@ -58,3 +58,15 @@ pub fn cfg(nodes: u16, seed: u64) -> Config {
 pub fn run_to(sim: &mut Simulation, t: u64) {
     sim.run_until(Time(t));
 }
+
+/// Whether every node's membership view has `node` alive.
+pub fn all_see_alive(sim: &Simulation, node: kvlab_core::NodeId) -> bool {
+    sim.nodes().iter().all(|n| n.membership().is_alive(node))
+}
+
+/// The nodes clockwise from `key` on the ring: the first N are its preference list, the next ones
+/// its stand-ins.
+pub fn ring_walk(sim: &Simulation, key: &str) -> Vec<kvlab_core::NodeId> {
+    let ring = sim.ring();
+    ring.walk(ring.position_of_key(key)).collect()
+}

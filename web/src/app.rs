@@ -159,6 +159,19 @@ impl Page {
         write_hash(&d.frag);
     }
 
+    /// Restarts the cluster with `seed` (leaving a guided scenario for free play).
+    fn reseed(&self, seed: u64) {
+        let mut frag = self.driver.borrow().frag.clone();
+        if frag.scenario.is_some() {
+            frag = Fragment::default();
+        }
+        frag.seed = seed;
+        self.driver.borrow_mut().errors.seed = None;
+        if let Err((f, m)) = self.new_engine(frag) {
+            self.driver.borrow_mut().errors.config = Some((f, m));
+        }
+    }
+
     fn new_engine(&self, frag: Fragment) -> Result<(), (String, String)> {
         let engine = engine_for(&frag)?;
         self.driver.borrow_mut().replace(engine, frag);
@@ -222,17 +235,7 @@ impl Page {
             Cmd::Seed(text) => {
                 let t = text.trim();
                 match t.parse::<u64>() {
-                    Ok(seed) => {
-                        let mut frag = self.driver.borrow().frag.clone();
-                        if frag.scenario.is_some() {
-                            frag = Fragment::default();
-                        }
-                        frag.seed = seed;
-                        self.driver.borrow_mut().errors.seed = None;
-                        if let Err((f, m)) = self.new_engine(frag) {
-                            self.driver.borrow_mut().errors.config = Some((f, m));
-                        }
-                    }
+                    Ok(seed) => self.reseed(seed),
                     Err(_) => {
                         self.driver.borrow_mut().errors.seed = Some(format!(
                             "“{}” is not a seed: use a whole number from 0 to {}",
@@ -245,15 +248,7 @@ impl Page {
             Cmd::NewSeed => {
                 let seed = getrandom::u64()
                     .unwrap_or_else(|_| (js_sys::Math::random() * 9_007_199_254_740_991.0) as u64);
-                let mut frag = self.driver.borrow().frag.clone();
-                if frag.scenario.is_some() {
-                    frag = Fragment::default();
-                }
-                frag.seed = seed;
-                self.driver.borrow_mut().errors.seed = None;
-                if let Err((f, m)) = self.new_engine(frag) {
-                    self.driver.borrow_mut().errors.config = Some((f, m));
-                }
+                self.reseed(seed);
             }
             Cmd::ApplyConfig(draft) => {
                 let base = self.driver.borrow().frag.clone();

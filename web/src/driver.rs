@@ -183,12 +183,7 @@ impl Driver {
 
     /// Draws the messages in flight and the recently dead onto the canvas overlaying the ring.
     pub fn draw(&mut self, canvas: &HtmlCanvasElement) {
-        let Some(ctx) = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = context_2d(canvas) else {
             return;
         };
         let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
@@ -259,12 +254,7 @@ impl Driver {
     /// Draws the space-time diagram: lanes, and recent messages from send to delivery (cut at
     /// the current time while in flight).
     pub fn draw_timeline(&mut self, canvas: &HtmlCanvasElement) {
-        let Some(ctx) = canvas
-            .get_context("2d")
-            .ok()
-            .flatten()
-            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
-        else {
+        let Some(ctx) = context_2d(canvas) else {
             return;
         };
         let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio());
@@ -415,4 +405,13 @@ fn cross(ctx: &CanvasRenderingContext2d, x: f64, y: f64, r: f64) {
 fn badge_point(badges: &[(f64, f64)], from: u16, to: u16, t: f64) -> (f64, f64) {
     let at = |i: u16| badges.get(usize::from(i)).copied().unwrap_or((0.0, 0.0));
     geometry::message_point(at(from), at(to), t)
+}
+
+/// The canvas's 2D context, if the browser gives one.
+fn context_2d(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
 }
