@@ -157,6 +157,12 @@ pub struct MerkleTree {
 }
 
 impl MerkleTree {
+    /// The root of an empty tree of `buckets` buckets, without building the tree: `depth` hashes.
+    pub fn empty_root(buckets: u32) -> MerkleHash {
+        let depth = normalize_buckets(buckets).trailing_zeros();
+        (0..depth).fold(MerkleHash::EMPTY, |h, _| hash_pair(&h, &h))
+    }
+
     /// An empty tree of `buckets` buckets (normalized by [`normalize_buckets`]).
     pub fn new(buckets: u32) -> MerkleTree {
         let buckets = normalize_buckets(buckets);
@@ -728,6 +734,23 @@ pub fn sync_cost(a: &MerkleTree, b: &MerkleTree) -> SyncCost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_root_matches_an_empty_tree_and_a_tree_emptied_again() {
+        for b in [1, 2, 16, 64, 1024] {
+            assert_eq!(
+                MerkleTree::empty_root(b),
+                MerkleTree::new(b).root(),
+                "B = {b}"
+            );
+            let k = Key::from("k");
+            let mut t = MerkleTree::new(b);
+            t.update(&k, [7; 32]);
+            assert_ne!(t.root(), MerkleTree::empty_root(b));
+            t.remove(&k);
+            assert_eq!(t.root(), MerkleTree::empty_root(b));
+        }
+    }
     use crate::rng::Rng;
 
     fn key(i: u64) -> Key {

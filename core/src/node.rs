@@ -145,14 +145,6 @@ struct PendingReq {
     op: Pending,
 }
 
-/// A Merkle tree of one range, rebuilt lazily from the keys changed since it was last used.
-#[derive(Clone, Debug)]
-struct RangeTree {
-    /// Built on first use: most of a large ring's ranges may never hold a key on this node, and
-    /// an empty tree still costs 2·B hashes.
-    tree: Option<MerkleTree>,
-}
-
 impl Record for VersionSet {
     fn encode(&self, out: &mut Vec<u8>) {
         crate::codec::encode_version_set(self, out);
@@ -176,8 +168,10 @@ pub struct Node {
     deadlines: BTreeSet<(Time, RequestId)>,
     next_gossip: Time,
     next_anti_entropy: Time,
-    /// Ranges (by end token) this node replicates, and their Merkle trees.
-    trees: BTreeMap<RangeId, RangeTree>,
+    /// Ranges (by end token) this node replicates, and their Merkle trees. A tree is built on
+    /// first use: most of a large ring's ranges may never hold a key here, and an empty tree still
+    /// costs 2·B hashes.
+    trees: BTreeMap<RangeId, Option<MerkleTree>>,
     /// Keys changed since the trees were last brought up to date.
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
@@ -209,7 +203,7 @@ impl Node {
         let trees = ring
             .ranges_replicated_by(id, usize::from(cfg.n))
             .into_iter()
-            .map(|r| (r, RangeTree { tree: None }))
+            .map(|r| (r, None))
             .collect();
         Node {
             id,
@@ -287,21 +281,23 @@ impl Node {
         self.tree_mut(range).map(|t| &*t)
     }
 
-    /// Its Merkle root of every range it replicates, brought up to date.
-    pub fn merkle_roots(&mut self) -> Vec<(RangeId, MerkleHash)> {
+    /// Its Merkle root of `range`, brought up to date, without building a tree for a range that
+    /// never held a key; `None` if it does not replicate `range`.
+    pub fn merkle_root(&mut self, range: RangeId) -> Option<MerkleHash> {
         self.flush_dirty();
-        let empty = MerkleTree::new(self.cfg.merkle_buckets).root();
-        self.trees
-            .iter()
-            .map(|(r, t)| (*r, t.tree.as_ref().map_or(empty, MerkleTree::root)))
-            .collect()
+        let buckets = self.cfg.merkle_buckets;
+        let tree = self.trees.get(&range)?;
+        Some(
+            tree.as_ref()
+                .map_or_else(|| MerkleTree::empty_root(buckets), MerkleTree::root),
+        )
     }
 
     /// The tree of a range this node replicates, built empty on first use.
     fn tree_mut(&mut self, range: RangeId) -> Option<&mut MerkleTree> {
         let buckets = self.cfg.merkle_buckets;
-        let rt = self.trees.get_mut(&range)?;
-        Some(rt.tree.get_or_insert_with(|| MerkleTree::new(buckets)))
+        let tree = self.trees.get_mut(&range)?;
+        Some(tree.get_or_insert_with(|| MerkleTree::new(buckets)))
     }
 
     /// Loses everything stored: a permanent failure with a new, empty disk. From now on its writes
@@ -315,7 +311,7 @@ impl Node {
         self.hints.clear();
         self.dirty.clear();
         for t in self.trees.values_mut() {
-            t.tree = None;
+            *t = None;
         }
     }
 
@@ -489,7 +485,7 @@ impl Node {
                     replied: false,
                 };
                 self.track(req, deadline, targets, op);
-                self.check_get(req, now);
+                self.check_get(req);
             }
         }
     }
@@ -626,7 +622,7 @@ impl Node {
         }
     }
 
-    fn check_get(&mut self, req: RequestId, now: Time) {
+    fn check_get(&mut self, req: RequestId) {
         let r = usize::from(self.cfg.r);
         let Some(p) = self.pending.get_mut(&req) else {
             return;
@@ -651,12 +647,12 @@ impl Node {
             self.reply(req, key, body);
         }
         if all {
-            self.read_repair(req, now);
+            self.read_repair(req);
         }
     }
 
     /// Sends the merged versions to every replica whose reply lacked some of them.
-    fn read_repair(&mut self, req: RequestId, _now: Time) {
+    fn read_repair(&mut self, req: RequestId) {
         let Some(p) = self.finish(req) else {
             return;
         };
@@ -757,7 +753,7 @@ impl Node {
                             merged.merge(&versions);
                         }
                         replies.push((from, Arc::unwrap_or_clone(versions), stand_in));
-                        self.check_get(req, now);
+                        self.check_get(req);
                     }
                 }
             }
@@ -845,7 +841,7 @@ impl Node {
             if d > now {
                 break;
             }
-            self.on_deadline(now, req);
+            self.on_deadline(req);
         }
         if now >= self.next_gossip {
             self.next_gossip = now.plus(self.cfg.gossip_interval_ms);
@@ -857,7 +853,7 @@ impl Node {
         }
     }
 
-    fn on_deadline(&mut self, now: Time, req: RequestId) {
+    fn on_deadline(&mut self, req: RequestId) {
         let Some(p) = self.pending.get(&req) else {
             self.deadlines.retain(|&(_, r)| r != req);
             return;
@@ -886,7 +882,7 @@ impl Node {
                 let (key, got, replied) = (key.clone(), replies.len() as u8, *replied);
                 if replied {
                     // Repair the replicas that answered; the silent ones are anti-entropy's job.
-                    self.read_repair(req, now);
+                    self.read_repair(req);
                 } else {
                     self.finish(req);
                     let needed = self.cfg.r;

@@ -286,20 +286,28 @@ impl Tally {
     }
 }
 
-/// Runs `c`, echoing its output, and counts suites from result lines. Returns (suites ok, suites failed, status ok).
-fn run_counting(mut c: Command) -> Res<(usize, usize, bool)> {
+/// Runs `c`, echoing each line of its stdout and handing it to `on_line`; returns whether it succeeded.
+fn run_echoing(mut c: Command, mut on_line: impl FnMut(&str)) -> Res<bool> {
     println!("$ {}", show(&c));
     c.stdout(Stdio::piped());
     let mut child = c
         .spawn()
         .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
     let out = child.stdout.take().expect("piped stdout");
-    let (mut ok, mut bad) = (0, 0);
     let mut stdout = std::io::stdout();
     for line in BufReader::new(out).lines() {
         let line = line.unwrap_or_default();
         let _ = writeln!(stdout, "{line}");
-        let t = line.trim_start();
+        on_line(line.trim_start());
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    Ok(status.success())
+}
+
+/// Runs `c` and counts suites from its result lines. Returns (suites ok, suites failed, status ok).
+fn run_counting(c: Command) -> Res<(usize, usize, bool)> {
+    let (mut ok, mut bad) = (0, 0);
+    let success = run_echoing(c, |t| {
         // cargo test / wasm-bindgen-test-runner: one "test result:" line per test binary.
         if t.starts_with("test result: ok") {
             ok += 1;
@@ -313,9 +321,8 @@ fn run_counting(mut c: Command) -> Res<(usize, usize, bool)> {
         if let Some(n) = t.strip_prefix("# fail ") {
             bad += n.trim().parse::<usize>().unwrap_or(0);
         }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    Ok((ok, bad, status.success()))
+    })?;
+    Ok((ok, bad, success))
 }
 
 fn test(args: &[String]) -> Res {
@@ -512,30 +519,21 @@ fn bench(args: &[String]) -> Res {
     Ok(())
 }
 
-/// Runs `c`, echoing its output, and collects its `KVLAB_RATE <nodes> <msgs/s>` lines.
-fn capture_rates(mut c: Command) -> Res<Vec<(u64, f64)>> {
-    println!("$ {}", show(&c));
-    c.stdout(Stdio::piped());
-    let mut child = c
-        .spawn()
-        .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
-    let out = child.stdout.take().expect("piped stdout");
+/// Runs `c` and collects its `KVLAB_RATE <nodes> <msgs/s>` lines.
+fn capture_rates(c: Command) -> Res<Vec<(u64, f64)>> {
+    let shown = show(&c);
     let mut rates = Vec::new();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap_or_default();
-        println!("{line}");
-        if let Some(rest) = line.trim().strip_prefix("KVLAB_RATE ") {
-            let mut it = rest.split_whitespace();
-            if let (Some(n), Some(r)) = (it.next(), it.next()) {
-                if let (Ok(n), Ok(r)) = (n.parse(), r.parse()) {
-                    rates.push((n, r));
-                }
-            }
+    let success = run_echoing(c, |t| {
+        let mut it = t
+            .strip_prefix("KVLAB_RATE ")
+            .into_iter()
+            .flat_map(str::split_whitespace);
+        if let (Some(Ok(n)), Some(Ok(r))) = (it.next().map(str::parse), it.next().map(str::parse)) {
+            rates.push((n, r));
         }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    if !status.success() {
-        return Err(format!("`{}` failed ({status})", show(&c)));
+    })?;
+    if !success {
+        return Err(format!("`{shown}` failed"));
     }
     Ok(rates)
 }

@@ -106,12 +106,9 @@ impl Simulation {
         for t in tokens {
             let replicas = self.ring.preference_list(t.0, n);
             report.ranges += 1;
-            let mut roots = replicas.iter().map(|r| {
-                self.nodes[r.index()]
-                    .merkle_tree(t)
-                    .map(|tree| tree.root())
-                    .unwrap_or_default()
-            });
+            let mut roots = replicas
+                .iter()
+                .map(|r| self.nodes[r.index()].merkle_root(t).unwrap_or_default());
             let first = roots.next();
             if roots.all(|h| Some(h) == first) {
                 report.converged += 1;

@@ -628,7 +628,7 @@ impl Simulation {
                 }
                 Ev::ClientWake(c) => {
                     let now = self.now;
-                    if let Some((via, request)) = self.workload.as_mut().map(|w| w.next(c, now)) {
+                    if let Some((via, request)) = self.workload.as_mut().map(|w| w.next(c)) {
                         self.submit_at(now, via, request, Some(c));
                     }
                     StepKind::ClientWake

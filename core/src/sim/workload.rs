@@ -100,7 +100,7 @@ impl WorkloadDriver {
     }
 
     /// The next request of an idle client.
-    pub(crate) fn next(&mut self, client: u32, _now: Time) -> (NodeId, Request) {
+    pub(crate) fn next(&mut self, client: u32) -> (NodeId, Request) {
         let key = self.keys[self.zipf.sample(&mut self.rng) as usize].clone();
         let put = self.rng.chance(self.w.put_ratio);
         self.clients[client as usize] = if put {
