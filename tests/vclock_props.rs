@@ -20,7 +20,7 @@ fn arb_clock() -> impl Strategy<Value = VectorClock> {
     prop::collection::vec((0u16..6, 0u64..4, 0u64..50), 0..8).prop_map(|es| {
         es.into_iter()
             .map(|(n, c, t)| ClockEntry {
-                node: NodeId(n),
+                actor: NodeId(n).into(),
                 counter: c,
                 updated: Time(t),
             })
@@ -28,15 +28,17 @@ fn arb_clock() -> impl Strategy<Value = VectorClock> {
     })
 }
 
-fn counters(c: &VectorClock) -> BTreeMap<NodeId, u64> {
-    c.entries().iter().map(|e| (e.node, e.counter)).collect()
+fn counters(c: &VectorClock) -> BTreeMap<kvlab_core::Actor, u64> {
+    c.entries().iter().map(|e| (e.actor, e.counter)).collect()
 }
 
 /// The definition: `a <= b` when every counter of `a` is at most `b`'s.
 fn model_compare(a: &VectorClock, b: &VectorClock) -> Causality {
     let (ma, mb) = (counters(a), counters(b));
-    let get = |m: &BTreeMap<NodeId, u64>, n: &NodeId| m.get(n).copied().unwrap_or(0);
-    let nodes: BTreeSet<NodeId> = ma.keys().chain(mb.keys()).copied().collect();
+    let get = |m: &BTreeMap<kvlab_core::Actor, u64>, n: &kvlab_core::Actor| {
+        m.get(n).copied().unwrap_or(0)
+    };
+    let nodes: BTreeSet<kvlab_core::Actor> = ma.keys().chain(mb.keys()).copied().collect();
     let le = nodes.iter().all(|n| get(&ma, n) <= get(&mb, n));
     let ge = nodes.iter().all(|n| get(&ma, n) >= get(&mb, n));
     match (le, ge) {
@@ -63,7 +65,7 @@ proptest! {
             a.descends(&b),
             matches!(a.compare(&b), Causality::After | Causality::Equal)
         );
-        prop_assert!(a.entries().windows(2).all(|w| w[0].node < w[1].node));
+        prop_assert!(a.entries().windows(2).all(|w| w[0].actor < w[1].actor));
         prop_assert!(a.entries().iter().all(|e| e.counter > 0));
     }
 
@@ -107,9 +109,9 @@ proptest! {
         let m = merged(&a, &b);
         prop_assert!(m.descends(&a) && m.descends(&b));
         for e in m.entries() {
-            prop_assert_eq!(e.counter, a.counter(e.node).max(b.counter(e.node)));
+            prop_assert_eq!(e.counter, a.counter(e.actor).max(b.counter(e.actor)));
             // The entry's time comes from the side with the higher counter (the later on a tie).
-            let side = |x: &VectorClock| x.entries().iter().find(|f| f.node == e.node).copied();
+            let side = |x: &VectorClock| x.entries().iter().find(|f| f.actor == e.actor).copied();
             let want = match (side(&a), side(&b)) {
                 (Some(p), Some(q)) if p.counter == q.counter => p.updated.max(q.updated),
                 (Some(p), Some(q)) => if p.counter > q.counter { p.updated } else { q.updated },
@@ -137,7 +139,7 @@ proptest! {
             prop_assert_eq!(p.len(), c.len().min(threshold));
         }
         prop_assert!(c.descends(&p));
-        let key = |e: &ClockEntry| (e.updated, e.node);
+        let key = |e: &ClockEntry| (e.updated, e.actor);
         let kept: BTreeSet<_> = p.entries().iter().map(key).collect();
         for e in c.entries().iter().filter(|e| !kept.contains(&key(e))) {
             prop_assert!(kept.iter().all(|k| *k > key(e)), "dropped {e:?} is not the oldest");

@@ -11,7 +11,7 @@ const SIZES: [u16; 3] = [3, 10, 50];
 fn clock(nodes: impl Iterator<Item = u16>) -> VectorClock {
     nodes
         .map(|n| ClockEntry {
-            node: NodeId(n),
+            actor: NodeId(n).into(),
             counter: u64::from(n) + 10,
             updated: Time(u64::from(n)),
         })

@@ -1,6 +1,6 @@
 //! A compact binary encoding of version sets: what the storage engine compresses and keeps.
 
-use crate::types::{NodeId, Time, Value};
+use crate::types::{Actor, NodeId, Time, Value};
 use crate::vclock::{Dot, VectorClock, Version, VersionSet};
 
 fn put_varint(out: &mut Vec<u8>, mut x: u64) {
@@ -24,10 +24,23 @@ fn get_varint(bytes: &mut &[u8]) -> Option<u64> {
     None
 }
 
+/// An actor as one varint: the node in the low 16 bits, the epoch above (epoch 0 costs nothing).
+fn put_actor(out: &mut Vec<u8>, a: Actor) {
+    put_varint(out, u64::from(a.node.0) | u64::from(a.epoch) << 16);
+}
+
+fn get_actor(bytes: &mut &[u8]) -> Option<Actor> {
+    let x = get_varint(bytes)?;
+    Some(Actor::new(
+        NodeId((x & 0xFFFF) as u16),
+        u32::try_from(x >> 16).ok()?,
+    ))
+}
+
 fn put_clock(out: &mut Vec<u8>, c: &VectorClock) {
     put_varint(out, c.len() as u64);
     for e in c.entries() {
-        put_varint(out, u64::from(e.node.0));
+        put_actor(out, e.actor);
         put_varint(out, e.counter);
         put_varint(out, e.updated.0);
     }
@@ -37,7 +50,7 @@ fn get_clock(bytes: &mut &[u8]) -> Option<VectorClock> {
     let n = get_varint(bytes)?;
     let mut c = VectorClock::new();
     for _ in 0..n {
-        let node = NodeId(u16::try_from(get_varint(bytes)?).ok()?);
+        let node = get_actor(bytes)?;
         let counter = get_varint(bytes)?;
         let updated = Time(get_varint(bytes)?);
         c.set(node, counter, updated);
@@ -49,7 +62,7 @@ fn get_clock(bytes: &mut &[u8]) -> Option<VectorClock> {
 pub fn encode_version_set(set: &VersionSet, out: &mut Vec<u8>) {
     put_varint(out, set.len() as u64);
     for v in set.versions() {
-        put_varint(out, u64::from(v.dot.node.0));
+        put_actor(out, v.dot.actor);
         put_varint(out, v.dot.counter);
         put_varint(out, v.written_at.0 << 1 | u64::from(v.tombstone));
         put_clock(out, &v.context);
@@ -64,7 +77,7 @@ pub fn decode_version_set(mut bytes: &[u8]) -> Option<VersionSet> {
     let n = get_varint(b)?;
     let mut set = VersionSet::new();
     for _ in 0..n {
-        let node = NodeId(u16::try_from(get_varint(b)?).ok()?);
+        let actor = get_actor(b)?;
         let counter = get_varint(b)?;
         let stamp = get_varint(b)?;
         let (written_at, tombstone) = (Time(stamp >> 1), stamp & 1 == 1);
@@ -77,7 +90,7 @@ pub fn decode_version_set(mut bytes: &[u8]) -> Option<VersionSet> {
         *b = rest;
         set.insert(Version {
             context,
-            dot: Dot { node, counter },
+            dot: Dot { actor, counter },
             value: Value::from(value),
             tombstone,
             written_at,

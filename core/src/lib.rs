@@ -86,18 +86,19 @@ pub use merkle::{
     HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
-pub use node::{Input, Node, NodeEvent, NodeStats, Output};
+pub use node::{Input, Node, NodeEvent, NodeStats, Output, MAX_FORWARD_HOPS};
 pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
-    bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, LostWrite,
-    SimStats, Simulation, StepInfo, StepKind, TraceEvent, TraceKind, Workload,
+    bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History,
+    LostWrite, OracleReport, SimStats, Simulation, StepInfo, StepKind, TraceEvent, TraceKind,
+    Violation, Workload,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,
     COMPRESS_MIN_BYTES, ENTRY_OVERHEAD_BYTES,
 };
-pub use types::{Key, NodeId, RequestId, Time, Value};
+pub use types::{Actor, Key, NodeId, RequestId, Time, Value};
 pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet};
 pub use zipf::Zipf;

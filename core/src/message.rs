@@ -49,6 +49,12 @@ pub enum RequestError {
     UnknownNode,
     /// The node the client contacted is down.
     NodeDown,
+    /// The request was forwarded [`crate::MAX_FORWARD_HOPS`] times and reached no node that is on
+    /// the key's preference list by its own view (views differ while gossip catches up).
+    NoCoordinator,
+    /// The put's context names a write that no coordinator ever made (a counter above any its
+    /// actor issued): it did not come from a read, and would supersede writes nobody read.
+    InvalidContext,
     /// Fewer than W (or R) replicas answered before the request timeout.
     Timeout {
         /// Replies or acks received.
@@ -68,6 +74,12 @@ impl std::fmt::Display for RequestError {
             }
             RequestError::UnknownNode => f.write_str("no such node"),
             RequestError::NodeDown => f.write_str("the coordinator is down"),
+            RequestError::NoCoordinator => {
+                f.write_str("no node of the key's preference list took the request")
+            }
+            RequestError::InvalidContext => {
+                f.write_str("the context names a write that was never made")
+            }
             RequestError::Timeout { got, needed } => {
                 write!(f, "timed out with {got} of {needed} replicas")
             }
@@ -206,6 +218,8 @@ pub enum Msg {
         req: RequestId,
         /// The request.
         request: Box<Request>,
+        /// How many times it was forwarded, this time included.
+        hops: u8,
     },
     /// Store these versions of `key` (the coordinator's set after its write: sets, not single
     /// versions, travel between replicas); `hint` names the intended owner when the receiver is a

@@ -11,7 +11,7 @@ use crate::message::{MerkleWire, Msg, Reply, ReplyBody, Request, RequestError};
 use crate::ring::{RangeId, Ring};
 use crate::rng::Rng;
 use crate::storage::{Policy, Record, Store};
-use crate::types::{Key, NodeId, RequestId, Time, Value};
+use crate::types::{Actor, Key, NodeId, RequestId, Time, Value};
 use crate::vclock::{Dot, VectorClock, Version, VersionSet};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -59,6 +59,23 @@ pub enum Output {
 pub enum NodeEvent {
     /// Its membership view changed (seed §3).
     Member(MemberChange),
+    /// As coordinator of put `req` it wrote a new version of `key` named `dot`. The simulator's
+    /// history oracle uses it only to recognise the write in later reads (with the value), never to
+    /// decide what supersedes what.
+    Wrote {
+        /// The client request.
+        req: RequestId,
+        /// The key.
+        key: Key,
+        /// The new version's dot.
+        dot: Dot,
+    },
+    /// It started a new clock epoch (see [`Actor`]): its disk was wiped, or it deleted hinted
+    /// versions it had issued itself.
+    NewEpoch {
+        /// The actor it writes as from now on.
+        actor: Actor,
+    },
     /// It stored a replica for `owner` under a hint (seed §4).
     HintStored {
         /// The intended owner.
@@ -176,11 +193,9 @@ pub struct Node {
     dirty: BTreeSet<Key>,
     ae_cursor: usize,
     gossip_rounds: u64,
-    /// The actor its dots name: itself, or a new one after each wipe (see [`NodeId::actor`]).
-    actor: NodeId,
-    /// Wipes survived.
-    incarnation: u16,
-    /// The highest dot counter its actor has issued, for any key: counters never go back.
+    /// Its clock epoch: its dots name `Actor { node: id, epoch }` (see [`Actor`]).
+    epoch: u32,
+    /// The highest dot counter its current actor has issued, for any key: counters never go back.
     issued: u64,
     exchange: u64,
     last_handoff: BTreeMap<NodeId, Time>,
@@ -223,8 +238,7 @@ impl Node {
             dirty: BTreeSet::new(),
             ae_cursor: 0,
             gossip_rounds: 0,
-            actor: id,
-            incarnation: 0,
+            epoch: 0,
             issued: 0,
             exchange: 0,
             last_handoff: BTreeMap::new(),
@@ -240,9 +254,25 @@ impl Node {
         self.id
     }
 
-    /// The actor its new versions' dots name (its id until its disk is wiped).
-    pub fn actor(&self) -> NodeId {
-        self.actor
+    /// The actor its new versions' dots name: the node in its current epoch.
+    pub fn actor(&self) -> Actor {
+        Actor::new(self.id, self.epoch)
+    }
+
+    /// The highest counter its current actor has issued.
+    pub fn issued(&self) -> u64 {
+        self.issued
+    }
+
+    /// Starts a new clock epoch: from now on its dots name a fresh actor whose counters start at 1.
+    /// Called whenever the node drops versions its current actor issued, so that no later dot of
+    /// that actor claims (by counting past it) a version the node no longer holds. 2^32 epochs are
+    /// out of reach (one per wipe or per handoff of self-written hints), so saturating is safe.
+    fn new_epoch(&mut self) {
+        self.epoch = self.epoch.saturating_add(1);
+        self.issued = 0;
+        let actor = self.actor();
+        self.event(NodeEvent::NewEpoch { actor });
     }
 
     /// Its storage engine (seed §1).
@@ -304,9 +334,7 @@ impl Node {
     /// carry a new clock actor (`S3#1`): the old actor's counters name versions this disk no longer
     /// holds, and a clock that claimed them would supersede versions no client read.
     pub fn wipe(&mut self) {
-        self.incarnation = self.incarnation.saturating_add(1);
-        self.actor = self.id.actor(self.incarnation);
-        self.issued = 0;
+        self.new_epoch();
         self.store.wipe();
         self.hints.clear();
         self.dirty.clear();
@@ -413,18 +441,43 @@ impl Node {
         let targets = self.targets_for(&key);
         if !targets.iter().any(|&(t, _)| t == self.id) {
             // Not in the key's list: pass the request to the first healthy node of it.
-            if let Some(&(first, _)) = targets.first() {
-                self.send(
-                    first,
-                    Msg::Forward {
-                        req,
-                        request: Box::new(request),
-                    },
-                );
-            }
+            self.forward(req, request, &targets, None, 1);
             return;
         }
         self.coordinate(now, req, request, targets);
+    }
+
+    /// Passes a request for a key whose preference list (by this node's view) does not include this
+    /// node to the first node of that list, or fails it once it has been passed on
+    /// [`MAX_FORWARD_HOPS`] times. A node that is not on the list never coordinates: it would
+    /// store the write where no replica of the key looks, and acknowledge it.
+    fn forward(
+        &mut self,
+        req: RequestId,
+        request: Request,
+        targets: &[(NodeId, Option<NodeId>)],
+        from: Option<NodeId>,
+        hops: u8,
+    ) {
+        let next = targets
+            .iter()
+            .map(|&(t, _)| t)
+            .find(|&t| Some(t) != from)
+            .filter(|_| hops <= MAX_FORWARD_HOPS);
+        match next {
+            Some(to) => self.send(
+                to,
+                Msg::Forward {
+                    req,
+                    request: Box::new(request),
+                    hops,
+                },
+            ),
+            None => {
+                let key = request.key().clone();
+                self.reply(req, key, ReplyBody::Failed(RequestError::NoCoordinator));
+            }
+        }
     }
 
     fn coordinate(
@@ -447,6 +500,11 @@ impl Node {
                 context,
             } => {
                 let (version, versions) = self.write_local(now, &key, value, &context, my_hint);
+                self.event(NodeEvent::Wrote {
+                    req,
+                    key: key.clone(),
+                    dot: version.dot,
+                });
                 let versions = Arc::new(versions);
                 let me = self.id;
                 for &(t, hint) in targets.iter().filter(|(t, _)| *t != me) {
@@ -521,9 +579,9 @@ impl Node {
         let mut set = self.read_local(key, hint.is_some());
         let version = match self.cfg.conflict_mode {
             ConflictMode::VectorClock => {
-                set.write_after(self.actor, context, value, now, prune, self.issued)
+                set.write_after(self.actor(), context, value, now, prune, self.issued)
             }
-            ConflictMode::LastWriteWins => set.write_lww(self.actor, value, now),
+            ConflictMode::LastWriteWins => set.write_lww(self.actor(), value, now),
         };
         self.issued = self.issued.max(version.dot.counter);
         match hint {
@@ -702,9 +760,14 @@ impl Node {
                 let changes = self.membership.merge(now, from, &digest);
                 self.on_member_changes(now, changes);
             }
-            Msg::Forward { req, request } => {
+            Msg::Forward { req, request, hops } => {
                 let targets = self.targets_for(request.key());
-                self.coordinate(now, req, *request, targets);
+                if targets.iter().any(|&(t, _)| t == self.id) {
+                    self.coordinate(now, req, *request, targets);
+                } else {
+                    // Views differ: the sender took this node for a replica, this node does not.
+                    self.forward(req, *request, &targets, Some(from), hops.saturating_add(1));
+                }
             }
             Msg::Put {
                 req,
@@ -771,19 +834,28 @@ impl Node {
             }
             Msg::HandoffAck { keys } => {
                 let mut delivered = 0u64;
+                let mut dropped_own = false;
+                let actor = self.actor();
                 if let Some(held) = self.hints.get_mut(&from) {
                     for (key, dots) in keys {
                         let done = held
                             .get(key.as_str())
                             .is_some_and(|vs| vs.versions().iter().all(|v| dots.contains(&v.dot)));
                         if done {
-                            held.remove(key.as_str());
+                            if let Some(vs) = held.remove(key.as_str()) {
+                                dropped_own |= vs.versions().iter().any(|v| v.dot.actor == actor);
+                            }
                             delivered += 1;
                         }
                     }
                     if held.is_empty() {
                         self.hints.remove(&from);
                     }
+                }
+                if dropped_own {
+                    // This node no longer holds versions its actor issued: a later dot of the same
+                    // actor for one of these keys would count past them and claim them.
+                    self.new_epoch();
                 }
                 if delivered > 0 {
                     self.stats.hints_delivered += delivered;
@@ -1093,10 +1165,14 @@ impl Node {
         self.store.peek(key).is_some_and(|set| {
             set.versions()
                 .iter()
-                .any(|v| v.dot == dot || v.context.counter(dot.node) >= dot.counter)
+                .any(|v| v.dot == dot || v.context.counter(dot.actor) >= dot.counter)
         })
     }
 }
+
+/// How many times a client request may be passed between nodes whose views of the key's
+/// preference list disagree before it fails with [`RequestError::NoCoordinator`].
+pub const MAX_FORWARD_HOPS: u8 = 2;
 
 /// A key and the digest of its new record (`None`: the key is gone).
 type RecordChange = (Key, Option<[u8; 32]>);

@@ -124,6 +124,11 @@ impl Ratio {
         self.den > 0 && self.num <= self.den
     }
 
+    /// Whether this is probability zero (`0/d` for any `d`).
+    pub fn is_zero(self) -> bool {
+        self.num == 0
+    }
+
     /// For display only: the ratio as a float.
     pub fn as_f64(self) -> f64 {
         if self.den == 0 {

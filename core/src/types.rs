@@ -15,32 +15,50 @@ impl NodeId {
     pub fn index(self) -> usize {
         usize::from(self.0)
     }
-
-    /// The clock actor of this node's `incarnation`-th disk. A node whose storage was wiped writes
-    /// under a new actor: it no longer holds the versions its old counters name, so reusing them
-    /// would let a new clock claim versions it never saw (Riak changes its vnode id the same way).
-    /// Incarnation 0 is the node itself.
-    pub fn actor(self, incarnation: u16) -> NodeId {
-        let inc = incarnation.min(u16::MAX / crate::MAX_NODES - 1);
-        NodeId(self.0 % crate::MAX_NODES + inc * crate::MAX_NODES)
-    }
-
-    /// The physical node an actor belongs to (itself for incarnation 0).
-    pub fn node(self) -> NodeId {
-        NodeId(self.0 % crate::MAX_NODES)
-    }
-
-    /// Which incarnation of its node this actor is.
-    pub fn incarnation(self) -> u16 {
-        self.0 / crate::MAX_NODES
-    }
 }
 
 impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.incarnation() {
-            0 => write!(f, "S{}", self.0),
-            i => write!(f, "S{}#{}", self.node().0, i),
+        write!(f, "S{}", self.0)
+    }
+}
+
+/// Who a vector-clock entry or a dot counts the writes of: a node in one of its *epochs*.
+///
+/// A node's counters must never name a version of a key that the node no longer holds: a clock
+/// that counts up to `[Sx,2]` claims `[Sx,1]` too, and a client who read such a clock supersedes
+/// `[Sx,1]` without having seen it. A node therefore starts a new epoch (a fresh actor whose
+/// counters start at 1) whenever it drops versions it issued: after its disk is wiped, and after
+/// a stand-in hands its hinted versions off and deletes them (see `node.rs`). Riak does the same
+/// with per-key actor epochs. Epoch 0 is the node itself and prints as `S3`; later ones as `S3#2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    /// The physical node.
+    pub node: NodeId,
+    /// Which of its epochs.
+    pub epoch: u32,
+}
+
+impl Actor {
+    /// `node` in `epoch`.
+    #[inline]
+    pub const fn new(node: NodeId, epoch: u32) -> Actor {
+        Actor { node, epoch }
+    }
+}
+
+impl From<NodeId> for Actor {
+    #[inline]
+    fn from(node: NodeId) -> Actor {
+        Actor { node, epoch: 0 }
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.epoch {
+            0 => write!(f, "{}", self.node),
+            e => write!(f, "{}#{e}", self.node),
         }
     }
 }

@@ -29,7 +29,7 @@
 //! coordinator it no longer covers that ancestor, and a replica that still holds the ancestor keeps
 //! it as a false sibling next to its descendant. Siblings are never lost that way, only kept too long.
 
-use crate::types::{NodeId, Time, Value};
+use crate::types::{Actor, NodeId, Time, Value};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt::{self, Write as _};
@@ -38,8 +38,8 @@ use std::hash::{Hash, Hasher};
 /// One `[node, counter]` pair of a vector clock, with the time it last advanced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct ClockEntry {
-    /// The node whose writes this entry counts.
-    pub node: NodeId,
+    /// The actor (a node in one of its epochs) whose writes this entry counts.
+    pub actor: Actor,
     /// The node's counter. A clock never stores a zero counter: absent means zero.
     pub counter: u64,
     /// When the entry last advanced; pruning (seed §2b) drops the entries that advanced longest ago.
@@ -68,7 +68,7 @@ impl ClockEntry {
 const INLINE: usize = 4;
 
 const VACANT: ClockEntry = ClockEntry {
-    node: NodeId(0),
+    actor: Actor::new(NodeId(0), 0),
     counter: 0,
     updated: Time::ZERO,
 };
@@ -215,21 +215,22 @@ impl VectorClock {
     }
 
     #[inline]
-    fn find(&self, node: NodeId) -> Result<usize, usize> {
-        self.entries().binary_search_by(|e| e.node.cmp(&node))
+    fn find(&self, node: Actor) -> Result<usize, usize> {
+        self.entries().binary_search_by(|e| e.actor.cmp(&node))
     }
 
     /// The counter of `node`, 0 if the clock has no entry for it.
     #[inline]
-    pub fn counter(&self, node: NodeId) -> u64 {
-        match self.find(node) {
+    pub fn counter(&self, node: impl Into<Actor>) -> u64 {
+        match self.find(node.into()) {
             Ok(i) => self.entries()[i].counter,
             Err(_) => 0,
         }
     }
 
     /// Advances `node`'s counter by one, stamps the entry with `now` and returns the new counter.
-    pub fn increment(&mut self, node: NodeId, now: Time) -> u64 {
+    pub fn increment(&mut self, node: impl Into<Actor>, now: Time) -> u64 {
+        let node = node.into();
         match self.find(node) {
             Ok(i) => {
                 let e = &mut self.entries.as_mut_slice()[i];
@@ -241,7 +242,7 @@ impl VectorClock {
                 self.entries.insert(
                     i,
                     ClockEntry {
-                        node,
+                        actor: node,
                         counter: 1,
                         updated: now,
                     },
@@ -253,7 +254,8 @@ impl VectorClock {
 
     /// Sets `node`'s counter (applying a dot) and stamps the entry with `now`. A zero counter removes
     /// the entry, since absent means zero.
-    pub fn set(&mut self, node: NodeId, counter: u64, now: Time) {
+    pub fn set(&mut self, node: impl Into<Actor>, counter: u64, now: Time) {
+        let node = node.into();
         match self.find(node) {
             Ok(i) if counter == 0 => self.entries.remove(i),
             Ok(i) => {
@@ -265,7 +267,7 @@ impl VectorClock {
             Err(i) => self.entries.insert(
                 i,
                 ClockEntry {
-                    node,
+                    actor: node,
                     counter,
                     updated: now,
                 },
@@ -288,7 +290,7 @@ impl VectorClock {
         // none, since a key's clocks name the same few coordinators.
         let mine = self.entries.as_mut_slice();
         let m = mine.len();
-        if m == theirs.len() && mine.iter().zip(theirs).all(|(x, t)| x.node == t.node) {
+        if m == theirs.len() && mine.iter().zip(theirs).all(|(x, t)| x.actor == t.actor) {
             for (x, t) in mine.iter_mut().zip(theirs) {
                 x.absorb(t.counter, t.updated);
             }
@@ -296,10 +298,10 @@ impl VectorClock {
         }
         let (mut i, mut missing) = (0, 0);
         for t in theirs {
-            while i < m && mine[i].node < t.node {
+            while i < m && mine[i].actor < t.actor {
                 i += 1;
             }
-            if i < m && mine[i].node == t.node {
+            if i < m && mine[i].actor == t.actor {
                 mine[i].absorb(t.counter, t.updated);
                 i += 1;
             } else {
@@ -316,9 +318,9 @@ impl VectorClock {
         while j > 0 {
             let t = theirs[j - 1];
             k -= 1;
-            if i > 0 && out[i - 1].node >= t.node {
+            if i > 0 && out[i - 1].actor >= t.actor {
                 // Absorbed above if the nodes are equal.
-                if out[i - 1].node == t.node {
+                if out[i - 1].actor == t.actor {
                     j -= 1;
                 }
                 out[k] = out[i - 1];
@@ -337,7 +339,7 @@ impl VectorClock {
             // Usually both clocks name the same nodes: one branch-free pass decides.
             let (mut same, mut a_ahead, mut b_ahead) = (true, false, false);
             for (x, y) in a.iter().zip(b) {
-                same &= x.node == y.node;
+                same &= x.actor == y.actor;
                 a_ahead |= x.counter > y.counter;
                 b_ahead |= x.counter < y.counter;
             }
@@ -355,7 +357,7 @@ impl VectorClock {
         // Counters are never zero, so an entry the other side lacks puts its side ahead.
         while i < a.len() && j < b.len() {
             let (x, y) = (&a[i], &b[j]);
-            match x.node.cmp(&y.node) {
+            match x.actor.cmp(&y.actor) {
                 Ordering::Less => {
                     a_ahead = true;
                     i += 1;
@@ -394,7 +396,7 @@ impl VectorClock {
         if a.len() == b.len() {
             let (mut same, mut ge) = (true, true);
             for (x, y) in a.iter().zip(b) {
-                same &= x.node == y.node;
+                same &= x.actor == y.actor;
                 ge &= x.counter >= y.counter;
             }
             if same {
@@ -403,10 +405,10 @@ impl VectorClock {
         }
         let mut i = 0;
         for y in b {
-            while i < a.len() && a[i].node < y.node {
+            while i < a.len() && a[i].actor < y.actor {
                 i += 1;
             }
-            if i == a.len() || a[i].node != y.node || a[i].counter < y.counter {
+            if i == a.len() || a[i].actor != y.actor || a[i].counter < y.counter {
                 return false;
             }
             i += 1;
@@ -422,7 +424,7 @@ impl VectorClock {
 
     /// Prunes as [`VectorClock::prune`] would prune this clock with `keep`'s entry applied, without
     /// ever dropping that entry: a write's own dot is its newest entry and must survive.
-    fn prune_keeping(&mut self, threshold: usize, keep: Option<NodeId>) -> usize {
+    fn prune_keeping(&mut self, threshold: usize, keep: Option<Actor>) -> usize {
         if threshold == 0 {
             return 0;
         }
@@ -433,7 +435,7 @@ impl VectorClock {
                 .entries()
                 .iter()
                 .enumerate()
-                .filter(|(_, e)| Some(e.node) != keep)
+                .filter(|(_, e)| Some(e.actor) != keep)
                 // Entries are sorted by node, so the first minimum is the lower node id.
                 .min_by_key(|(_, e)| e.updated)
                 .map(|(i, _)| i);
@@ -445,7 +447,7 @@ impl VectorClock {
     }
 
     /// Folds one entry into the clock as [`VectorClock::merge`] would.
-    fn absorb(&mut self, node: NodeId, counter: u64, updated: Time) {
+    fn absorb(&mut self, node: Actor, counter: u64, updated: Time) {
         if counter == 0 {
             return;
         }
@@ -454,7 +456,7 @@ impl VectorClock {
             Err(i) => self.entries.insert(
                 i,
                 ClockEntry {
-                    node,
+                    actor: node,
                     counter,
                     updated,
                 },
@@ -471,7 +473,10 @@ impl VectorClock {
         let mut s = String::with_capacity(8 * self.len());
         for e in self.entries() {
             // Writing to a String cannot fail.
-            let _ = write!(s, "[{},{}]", name(e.node), e.counter);
+            let _ = match e.actor.epoch {
+                0 => write!(s, "[{},{}]", name(e.actor.node), e.counter),
+                n => write!(s, "[{}#{n},{}]", name(e.actor.node), e.counter),
+            };
         }
         s
     }
@@ -502,7 +507,7 @@ impl FromIterator<ClockEntry> for VectorClock {
     fn from_iter<I: IntoIterator<Item = ClockEntry>>(iter: I) -> Self {
         let mut clock = VectorClock::new();
         for e in iter {
-            clock.absorb(e.node, e.counter, e.updated);
+            clock.absorb(e.actor, e.counter, e.updated);
         }
         clock
     }
@@ -514,7 +519,7 @@ impl fmt::Display for VectorClock {
             return f.write_str("[]");
         }
         for e in self.entries() {
-            write!(f, "[{},{}]", e.node, e.counter)?;
+            write!(f, "[{},{}]", e.actor, e.counter)?;
         }
         Ok(())
     }
@@ -524,7 +529,7 @@ impl fmt::Debug for VectorClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("VectorClock(")?;
         for e in self.entries() {
-            write!(f, "[{},{}@{}]", e.node, e.counter, e.updated)?;
+            write!(f, "[{},{}@{}]", e.actor, e.counter, e.updated)?;
         }
         f.write_str(")")
     }
@@ -547,15 +552,15 @@ impl<'de> Deserialize<'de> for VectorClock {
 /// The name of one write: the coordinator that accepted it and that coordinator's counter for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Dot {
-    /// The coordinator of the write.
-    pub node: NodeId,
+    /// The coordinator of the write (a node in one of its epochs).
+    pub actor: Actor,
     /// The coordinator's counter for this write (at least 1).
     pub counter: u64,
 }
 
 impl fmt::Display for Dot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{},{}]", self.node, self.counter)
+        write!(f, "[{},{}]", self.actor, self.counter)
     }
 }
 
@@ -579,7 +584,7 @@ impl Version {
     /// The version's clock as users see it: the context with the dot applied (stamped `written_at`).
     pub fn clock(&self) -> VectorClock {
         let mut clock = self.context.clone();
-        clock.set(self.dot.node, self.dot.counter, self.written_at);
+        clock.set(self.dot.actor, self.dot.counter, self.written_at);
         clock
     }
 
@@ -588,14 +593,14 @@ impl Version {
     /// counter) are different writes, and neither covers the other.
     #[inline]
     pub fn covers(&self, other: &Version) -> bool {
-        other.dot.counter <= self.context.counter(other.dot.node)
+        other.dot.counter <= self.context.counter(other.dot.actor)
             || (self.dot == other.dot && self == other)
     }
 
     /// `node`'s counter in [`Version::clock`], without building the clock.
     #[inline]
-    fn clock_counter(&self, node: NodeId) -> u64 {
-        if self.dot.node == node {
+    fn clock_counter(&self, node: Actor) -> u64 {
+        if self.dot.actor == node {
             self.dot.counter
         } else {
             self.context.counter(node)
@@ -612,7 +617,7 @@ fn sibling_order(a: &Version, b: &Version) -> Ordering {
         .then(a.tombstone.cmp(&b.tombstone))
         .then_with(|| a.value.as_bytes().cmp(b.value.as_bytes()))
         .then_with(|| {
-            let key = |e: &ClockEntry| (e.node, e.counter, e.updated);
+            let key = |e: &ClockEntry| (e.actor, e.counter, e.updated);
             let (x, y) = (a.context.entries(), b.context.entries());
             x.iter().map(key).cmp(y.iter().map(key))
         })
@@ -621,8 +626,8 @@ fn sibling_order(a: &Version, b: &Version) -> Ordering {
 /// Last-write-wins order: `(written_at, dot.node, dot.counter)`, then [`sibling_order`] so that it is
 /// total.
 fn lww_order(a: &Version, b: &Version) -> Ordering {
-    (a.written_at, a.dot.node, a.dot.counter)
-        .cmp(&(b.written_at, b.dot.node, b.dot.counter))
+    (a.written_at, a.dot.actor, a.dot.counter)
+        .cmp(&(b.written_at, b.dot.actor, b.dot.counter))
         .then_with(|| sibling_order(a, b))
 }
 
@@ -740,7 +745,8 @@ impl VersionSet {
 
     /// One more than the highest counter of `node` in any sibling's clock: the counter of the next
     /// dot `node` hands out as a coordinator.
-    pub fn next_counter(&self, node: NodeId) -> u64 {
+    pub fn next_counter(&self, node: impl Into<Actor>) -> u64 {
+        let node = node.into();
         self.versions()
             .iter()
             .map(|v| v.clock_counter(node))
@@ -752,13 +758,14 @@ impl VersionSet {
     /// Coordinator side of a put: stores a new version of `value` that supersedes exactly the
     /// siblings `context` covers, and returns it.
     ///
-    /// Its dot is `(coordinator, max(next_counter(coordinator), context[coordinator] + 1))`; its
-    /// context is the client's, pruned to `prune_threshold` entries counting the dot (0: no pruning).
+    /// Its dot is `(coordinator, next_counter(coordinator))`; its context is the client's (an entry
+    /// of `coordinator` at or above the new counter, which no real read can have returned, clamped
+    /// below it), pruned to `prune_threshold` entries counting the dot (0: no pruning).
     /// Replicate the resulting set ([`VersionSet::merge`] at the replicas), not this version alone:
     /// see the module documentation.
     pub fn write(
         &mut self,
-        coordinator: NodeId,
+        coordinator: impl Into<Actor>,
         context: &VectorClock,
         value: Value,
         now: Time,
@@ -773,7 +780,7 @@ impl VersionSet {
     /// dot could otherwise be covered by an old context and the new write lost.
     pub fn write_after(
         &mut self,
-        coordinator: NodeId,
+        coordinator: impl Into<Actor>,
         context: &VectorClock,
         value: Value,
         now: Time,
@@ -794,7 +801,7 @@ impl VersionSet {
     /// A delete: [`VersionSet::write`] of a tombstone with an empty value.
     pub fn delete(
         &mut self,
-        coordinator: NodeId,
+        coordinator: impl Into<Actor>,
         context: &VectorClock,
         now: Time,
         prune_threshold: usize,
@@ -813,7 +820,7 @@ impl VersionSet {
     #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
-        coordinator: NodeId,
+        coordinator: impl Into<Actor>,
         context: &VectorClock,
         value: Value,
         tombstone: bool,
@@ -821,17 +828,23 @@ impl VersionSet {
         prune_threshold: usize,
         floor: u64,
     ) -> Version {
-        let counter = self
-            .next_counter(coordinator)
-            .max(context.counter(coordinator).saturating_add(1))
-            .max(floor.saturating_add(1));
+        let coordinator = coordinator.into();
+        // The counter comes from what this set and the coordinator know, never from the client's
+        // context: a context is only a claim, and one naming `[Sx, u64::MAX]` must not be able to
+        // push Sx's counters to their end (every later write would reuse the last dot).
+        let counter = self.next_counter(coordinator).max(floor.saturating_add(1));
         let mut context = context.clone();
+        // A context cannot have seen this write or a later one of the same actor: an entry that
+        // claims so names dots that were never issued, and would make the version cover itself.
+        if context.counter(coordinator) >= counter {
+            context.set(coordinator, counter - 1, now);
+        }
         // The dot is stamped `now`, the newest entry of the clock, and is never the one pruned.
         context.prune_keeping(prune_threshold, Some(coordinator));
         let v = Version {
             context,
             dot: Dot {
-                node: coordinator,
+                actor: coordinator,
                 counter,
             },
             value,
@@ -887,11 +900,12 @@ impl VersionSet {
 
     /// Coordinator side of a put in last-write-wins mode: a version with an empty context and the
     /// coordinator's next dot, stored with [`VersionSet::insert_lww`] and returned.
-    pub fn write_lww(&mut self, coordinator: NodeId, value: Value, now: Time) -> Version {
+    pub fn write_lww(&mut self, coordinator: impl Into<Actor>, value: Value, now: Time) -> Version {
+        let coordinator = coordinator.into();
         let v = Version {
             context: VectorClock::new(),
             dot: Dot {
-                node: coordinator,
+                actor: coordinator,
                 counter: self.next_counter(coordinator),
             },
             value,
@@ -965,7 +979,7 @@ mod tests {
         entries
             .iter()
             .map(|&(n, c, t)| ClockEntry {
-                node: NodeId(n),
+                actor: NodeId(n).into(),
                 counter: c,
                 updated: Time(t),
             })
@@ -1003,7 +1017,7 @@ mod tests {
             c.increment(NodeId(n), Time(u64::from(n)));
         }
         assert_eq!(c.len(), 20);
-        assert!(c.entries().windows(2).all(|w| w[0].node < w[1].node));
+        assert!(c.entries().windows(2).all(|w| w[0].actor < w[1].actor));
         let small = clock(&[(3, 1, 0), (7, 1, 0)]);
         let mut m = small.clone();
         m.merge(&c);
@@ -1107,7 +1121,7 @@ mod tests {
         assert_eq!(
             blind.dot,
             Dot {
-                node: SX,
+                actor: SX.into(),
                 counter: 3
             }
         );
@@ -1128,13 +1142,31 @@ mod tests {
     }
 
     #[test]
-    fn dot_counter_follows_a_context_ahead_of_the_set() {
-        // A coordinator that has not yet received its own earlier write still picks a fresh counter.
-        let mut empty = VersionSet::new();
-        let v = empty.write(SX, &clock(&[(0, 5, 1)]), "v".into(), Time(2), 0);
-        assert_eq!(v.dot.counter, 6);
-        assert_eq!(empty.next_counter(SX), 7);
-        assert_eq!(empty.next_counter(SY), 1);
+    fn a_context_cannot_move_the_coordinators_counter() {
+        // The context claims [S0,5] (and [S0,u64::MAX] below) but S0 issued nothing: the dot is
+        // S0's own next counter, and the claim on S0's future dots is clamped away, so the new
+        // version does not cover itself or S0's next write.
+        let mut set = VersionSet::new();
+        let v = set.write(SX, &clock(&[(0, 5, 1), (1, 2, 1)]), "v".into(), Time(2), 0);
+        assert_eq!(v.dot.counter, 1);
+        assert_eq!(v.context.to_string(), "[S1,2]");
+        assert_eq!(set.next_counter(SX), 2);
+        let wedge = clock(&[(0, u64::MAX, 1)]);
+        let w = set.write(SX, &wedge, "w".into(), Time(3), 0);
+        assert_eq!(w.dot.counter, 2);
+        assert_eq!(w.context.counter(SX), 1, "it covers what S0 did issue");
+        let next = set.write(SX, &VectorClock::new(), "x".into(), Time(4), 0);
+        assert_eq!(next.dot.counter, 3);
+        assert_eq!(
+            values(&set),
+            ["w", "x"],
+            "the write after the wedge is kept"
+        );
+        // With the node's floor (the highest counter it issued for any key) the dot goes above it.
+        let mut other = VersionSet::new();
+        let v = other.write_after(SX, &VectorClock::new(), "y".into(), Time(5), 0, 41);
+        assert_eq!(v.dot.counter, 42);
+        assert_eq!(other.next_counter(SY), 1);
     }
 
     /// Seed §2b: pruning makes the descendant relationship undecidable; the cost is a false sibling.
@@ -1186,7 +1218,7 @@ mod tests {
         // Every entry has the same time: the tie rule would pick S0 first, but S0 is the writer.
         let ctx = clock(&[(0, 1, 7), (1, 1, 7), (2, 1, 7)]);
         let mut set = VersionSet::new();
-        let v = set.write(SX, &ctx, "v".into(), Time(7), 2);
+        let v = set.write_after(SX, &ctx, "v".into(), Time(7), 2, 1);
         assert_eq!(v.clock().to_string(), "[S0,2][S2,1]");
         let v = VersionSet::new().write(NodeId(3), &ctx, "w".into(), Time(7), 2);
         assert_eq!(v.clock().to_string(), "[S2,1][S3,1]");
@@ -1262,7 +1294,7 @@ mod tests {
         assert_eq!(
             a.dot,
             Dot {
-                node: SY,
+                actor: SY.into(),
                 counter: 1
             }
         );
@@ -1309,13 +1341,14 @@ mod tests {
         assert_eq!(back, set);
 
         // Unsorted, duplicated and zero entries are normalised.
-        let json = r#"[{"node":2,"counter":1,"updated":4},{"node":0,"counter":0,"updated":1},
-                       {"node":2,"counter":3,"updated":2}]"#;
+        let json = r#"[{"actor":{"node":2,"epoch":0},"counter":1,"updated":4},
+                       {"actor":{"node":0,"epoch":0},"counter":0,"updated":1},
+                       {"actor":{"node":2,"epoch":0},"counter":3,"updated":2}]"#;
         let c: VectorClock = serde_json::from_str(json).unwrap();
         assert_eq!(c, clock(&[(2, 3, 2)]));
         assert_eq!(
             serde_json::to_string(&c).unwrap(),
-            r#"[{"node":2,"counter":3,"updated":2}]"#
+            r#"[{"actor":{"node":2,"epoch":0},"counter":3,"updated":2}]"#
         );
     }
 

@@ -85,7 +85,8 @@ impl Simulation {
                         || node.hints().values().any(|held| {
                             held.get(w.key.as_str()).is_some_and(|vs| {
                                 vs.versions().iter().any(|v| {
-                                    v.dot == w.dot || v.context.counter(w.dot.node) >= w.dot.counter
+                                    v.dot == w.dot
+                                        || v.context.counter(w.dot.actor) >= w.dot.counter
                                 })
                             })
                         })

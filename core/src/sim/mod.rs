@@ -3,11 +3,13 @@
 //! One seed drives everything. Events are ordered by `(time, seq)`, where `seq` only grows, so ties
 //! break the same way every run, natively and in wasm.
 
+mod history;
 mod invariants;
 mod queue;
 mod trace;
 mod workload;
 
+pub use history::{History, OracleReport, Violation};
 pub use invariants::{AckReport, ConvergenceReport, LostWrite};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
@@ -17,7 +19,7 @@ use crate::message::{InFlight, Msg, MsgKind, Reply, ReplyBody, Request, RequestE
 use crate::node::{Input, Node, NodeEvent, Output};
 use crate::ring::Ring;
 use crate::rng::{Ratio, Rng};
-use crate::types::{Key, NodeId, RequestId, Time};
+use crate::types::{Actor, Key, NodeId, RequestId, Time};
 use crate::vclock::Dot;
 use queue::EventQueue;
 use serde::{Deserialize, Serialize};
@@ -196,6 +198,9 @@ pub struct Simulation {
     replies: BTreeMap<RequestId, (Time, Reply)>,
     acked: Vec<AckedWrite>,
     workload: Option<WorkloadDriver>,
+    history: History,
+    /// The highest counter each actor was seen to issue: a put whose context names more is refused.
+    issued: BTreeMap<Actor, u64>,
 }
 
 /// How many replies the simulator remembers for `reply`.
@@ -207,6 +212,8 @@ impl Simulation {
         cfg.validate()?;
         let ids: Vec<NodeId> = (0..cfg.nodes).map(NodeId).collect();
         let ring = Arc::new(Ring::new(&ids, cfg.vnodes));
+        let (n_, r_, w_, prune_) = (cfg.n, cfg.r, cfg.w, cfg.clock_prune_threshold > 0);
+        let lossy = !cfg.loss.is_zero();
         let cfg = Arc::new(cfg);
         let nodes: Vec<Node> = ids
             .iter()
@@ -236,7 +243,12 @@ impl Simulation {
             replies: BTreeMap::new(),
             acked: Vec::new(),
             workload: None,
+            history: History::new(n_, r_, w_, prune_),
+            issued: BTreeMap::new(),
         };
+        if lossy {
+            sim.history.on_fault();
+        }
         for i in 0..n {
             sim.schedule_timer(NodeId(i as u16));
         }
@@ -348,6 +360,11 @@ impl Simulation {
         self.hasher.finish()
     }
 
+    /// The history oracle: what clients wrote, read and were told (see [`History`]).
+    pub fn history(&self) -> &History {
+        &self.history
+    }
+
     /// Acknowledged writes so far.
     pub fn acked_writes(&self) -> &[AckedWrite] {
         &self.acked
@@ -404,6 +421,7 @@ impl Simulation {
         self.next_req += 1;
         let req = RequestId(self.next_req);
         self.stats.requests += 1;
+        self.history.on_submit(req, &request, client);
         self.outstanding.insert(
             req,
             Outstanding {
@@ -427,6 +445,9 @@ impl Simulation {
     /// Injects a fault now.
     pub fn apply(&mut self, fault: Fault) {
         self.record(TraceKind::Fault(fault.clone()));
+        if fault != Fault::Heal {
+            self.history.on_fault();
+        }
         match fault {
             Fault::Crash(n) if n.index() < self.nodes.len() => {
                 self.up[n.index()] = false;
@@ -531,6 +552,7 @@ impl Simulation {
             return; // the client already gave up
         };
         let ok = !matches!(reply.body, ReplyBody::Failed(_));
+        self.history.on_reply(&reply, o.client, self.now);
         match &reply.body {
             ReplyBody::PutOk { version } => {
                 self.stats.puts_ok += 1;
@@ -558,12 +580,21 @@ impl Simulation {
     }
 
     fn on_node_event(&mut self, id: NodeId, e: NodeEvent) {
-        if let NodeEvent::Member(c) = &e {
-            if matches!(c.kind, crate::gossip::MemberChangeKind::BecameOffline)
-                && !self.faulted[c.node.index()]
+        match &e {
+            NodeEvent::Member(c)
+                if matches!(c.kind, crate::gossip::MemberChangeKind::BecameOffline)
+                    && !self.faulted[c.node.index()] =>
             {
                 self.stats.false_suspicions += 1;
+                // A false suspicion sends writes to stand-ins: reads may then miss them.
+                self.history.on_fault();
             }
+            NodeEvent::Wrote { req, key, dot } => {
+                self.history.on_wrote(*req, key, *dot);
+                let top = self.issued.entry(dot.actor).or_default();
+                *top = (*top).max(dot.counter);
+            }
+            _ => {}
         }
         self.record(TraceKind::Node { node: id, event: e });
     }
@@ -608,6 +639,8 @@ impl Simulation {
                         self.fail_request(req, via, RequestError::UnknownNode);
                     } else if !self.up[via.index()] {
                         self.fail_request(req, via, RequestError::NodeDown);
+                    } else if !self.context_is_sealed(&request) {
+                        self.fail_request(req, via, RequestError::InvalidContext);
                     } else {
                         self.drive(via, Input::Client { req, request });
                     }
@@ -640,6 +673,19 @@ impl Simulation {
                 kind,
             });
         }
+    }
+
+    /// Whether a put's context names only writes that were made. Real stores hand clients an
+    /// opaque (often signed) context; here the simulator stands for that seal, so a context typed
+    /// by hand cannot claim dots no coordinator issued (and so supersede future writes).
+    fn context_is_sealed(&self, request: &Request) -> bool {
+        let Request::Put { context, .. } = request else {
+            return true;
+        };
+        context
+            .entries()
+            .iter()
+            .all(|e| e.counter <= self.issued.get(&e.actor).copied().unwrap_or(0))
     }
 
     fn fail_request(&mut self, req: RequestId, via: NodeId, e: RequestError) {

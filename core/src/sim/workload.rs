@@ -24,6 +24,11 @@ pub struct Workload {
     pub value_bytes: usize,
     /// Pause between a client's operations, ms.
     pub think_ms: u64,
+    /// Share of puts written blind: without reading first, so with an empty context. Blind writes
+    /// to one key from several clients make siblings (and are what loses data in stores that
+    /// resolve by timestamp).
+    #[serde(default)]
+    pub blind_ratio: Ratio,
 }
 
 impl Default for Workload {
@@ -36,6 +41,7 @@ impl Default for Workload {
             put_ratio: Ratio::percent(50),
             value_bytes: 100,
             think_ms: 1,
+            blind_ratio: Ratio::ZERO,
         }
     }
 }
@@ -103,6 +109,19 @@ impl WorkloadDriver {
     pub(crate) fn next(&mut self, client: u32) -> (NodeId, Request) {
         let key = self.keys[self.zipf.sample(&mut self.rng) as usize].clone();
         let put = self.rng.chance(self.w.put_ratio);
+        // Drawn only when blind writes are on, so other runs keep their random streams.
+        if put && !self.w.blind_ratio.is_zero() && self.rng.chance(self.w.blind_ratio) {
+            self.clients[client as usize] = Doing::Put;
+            let value = self.values[self.rng.below(self.values.len() as u64) as usize].clone();
+            return (
+                self.via(),
+                Request::Put {
+                    key,
+                    value,
+                    context: crate::vclock::VectorClock::new(),
+                },
+            );
+        }
         self.clients[client as usize] = if put {
             Doing::ReadForPut(key.clone())
         } else {
