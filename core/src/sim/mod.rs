@@ -12,7 +12,7 @@ pub use invariants::{AckReport, ConvergenceReport, LostWrite};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, MAX_LATENCY_MS};
 use crate::message::{InFlight, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
 use crate::node::{Input, Node, NodeEvent, Output};
 use crate::ring::Ring;
@@ -40,9 +40,11 @@ pub enum Fault {
     Partition(Vec<NodeId>),
     /// Every partition is removed.
     Heal,
-    /// The network drops each message with this probability.
+    /// The network drops each message with this probability (ignored unless it is a valid
+    /// probability, as `Config::loss` must be).
     Loss(Ratio),
-    /// Message latency is drawn from this range, ms.
+    /// Message latency is drawn from this range, ms (ignored unless `1 <= min_ms <= max_ms <=`
+    /// [`MAX_LATENCY_MS`], as in `Config`).
     Latency {
         /// Smallest latency.
         min_ms: u64,
@@ -414,7 +416,12 @@ impl Simulation {
         );
         self.push(at, Ev::Submit { req, via, request });
         // The client's own timeout: a reply lost with a crashed coordinator still ends the request.
-        let patience = self.cfg.request_timeout_ms + 2 * self.latency.1 + 1;
+        // Both terms are bounded (by `Config::validate` and `apply`); saturating all the same.
+        let patience = self
+            .cfg
+            .request_timeout_ms
+            .saturating_add(self.latency.1.saturating_mul(2))
+            .saturating_add(1);
         self.push(at.plus(patience), Ev::ClientDeadline(req));
         req
     }
@@ -462,7 +469,10 @@ impl Simulation {
             }
             Fault::Heal => self.group.iter_mut().for_each(|g| *g = 0),
             Fault::Loss(r) if r.is_valid() => self.loss = r,
-            Fault::Latency { min_ms, max_ms } if min_ms >= 1 && max_ms >= min_ms => {
+            // The same rule as `Config::latency_min_ms` and `latency_max_ms`.
+            Fault::Latency { min_ms, max_ms }
+                if min_ms >= 1 && max_ms >= min_ms && max_ms <= MAX_LATENCY_MS =>
+            {
                 self.latency = (min_ms, max_ms)
             }
             _ => {}
