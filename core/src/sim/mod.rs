@@ -27,7 +27,8 @@ use std::sync::Arc;
 use trace::TraceHasher;
 use workload::{ClientState, WorkloadDriver};
 
-/// A fault the simulator can inject, deterministically.
+/// A fault the simulator can inject, deterministically. A node id the cluster does not have is
+/// ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
     /// The node stops; its state is kept.
@@ -325,7 +326,8 @@ impl Simulation {
         self.up.get(id.index()).copied().unwrap_or(false)
     }
 
-    /// The partition group of each node (all 0 when there is no partition).
+    /// The partition group of each node: nodes exchange messages only within a group (all 0 when
+    /// there is no partition). Only equality means anything: groups may be renumbered.
     pub fn partition_groups(&self) -> &[u16] {
         &self.group
     }
@@ -450,8 +452,8 @@ impl Simulation {
                 self.faulted[n.index()] = true;
                 self.nodes[n.index()].wipe();
             }
-            Fault::Partition(side) => {
-                let g = self.group.iter().copied().max().unwrap_or(0) + 1;
+            Fault::Partition(side) if side.iter().any(|n| n.index() < self.nodes.len()) => {
+                let g = self.fresh_group();
                 for n in side {
                     if let Some(slot) = self.group.get_mut(n.index()) {
                         *slot = g;
@@ -477,6 +479,29 @@ impl Simulation {
             }
             _ => {}
         }
+    }
+
+    /// A partition group no node is in. Numbers only grow, so the 65 536th partition since a heal
+    /// would run out of them: then the groups are first renumbered `0, 1, …` in node order (there
+    /// are at most as many groups as nodes), which keeps every cut as it was.
+    fn fresh_group(&mut self) -> u16 {
+        let top = self.group.iter().copied().max().unwrap_or(0);
+        if let Some(g) = top.checked_add(1) {
+            return g;
+        }
+        let mut renamed: Vec<(u16, u16)> = Vec::new();
+        for g in &mut self.group {
+            let new = match renamed.iter().find(|&&(old, _)| old == *g) {
+                Some(&(_, new)) => new,
+                None => {
+                    let new = renamed.len() as u16;
+                    renamed.push((*g, new));
+                    new
+                }
+            };
+            *g = new;
+        }
+        renamed.len() as u16
     }
 
     fn schedule_timer(&mut self, id: NodeId) {
