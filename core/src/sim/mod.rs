@@ -375,7 +375,13 @@ impl Simulation {
         self.queue.peek_time()
     }
 
+    /// Queues `ev` at `at`. `Time(u64::MAX)`, where saturated times end up, means never: an event
+    /// there is dropped, or a timer that keeps firing at the end of time would keep `run_until`
+    /// from returning. (Only a run whose every node is down reaches it: `run_until` then jumps.)
     fn push(&mut self, at: Time, ev: Ev) {
+        if at.0 == u64::MAX {
+            return;
+        }
         self.queue.push(at, ev);
     }
 
@@ -428,7 +434,8 @@ impl Simulation {
         req
     }
 
-    /// Schedules `action` at time `at` (not before now).
+    /// Schedules `action` at time `at` (not before now). `Time(u64::MAX)` is never: such an action
+    /// does not run.
     pub fn schedule(&mut self, at: Time, action: Action) {
         self.push(at.max(self.now), Ev::Action(action));
     }
@@ -757,7 +764,7 @@ impl Simulation {
     /// Runs to the next protocol round boundary (a multiple of the gossip interval).
     pub fn step_round(&mut self) -> u64 {
         let round = self.cfg.gossip_interval_ms;
-        let boundary = Time((self.now.0 / round + 1) * round);
+        let boundary = Time((self.now.0 / round).saturating_add(1).saturating_mul(round));
         let mut n = 0;
         while self.next_event_time().is_some_and(|at| at < boundary) {
             if self.step().is_some() {
