@@ -92,6 +92,23 @@ impl Default for Config {
 pub const MAX_NODES: u16 = 1024;
 /// Largest number of virtual nodes per physical node.
 pub const MAX_VNODES: u16 = 1024;
+/// Largest number of tokens on the ring, `nodes × vnodes`, so that a cluster builds in well under a
+/// second. Measured natively (release build, a shared 2-core machine), `Simulation::new` at this
+/// limit takes about 72 ms with 1024 nodes × 64 vnodes, 29 ms with 256 × 256 and 25 ms with
+/// 64 × 1024 (the ring alone: 11 to 15 ms); 1024 × 1024 tokens would take 1.3 s. The page's own
+/// form stops lower, at 128 × 64 = 8192 (4 ms).
+pub const MAX_RING_TOKENS: u32 = 65_536;
+/// Largest one-way message latency, ms (one minute: already far beyond any real network).
+pub const MAX_LATENCY_MS: u64 = 60_000;
+/// Largest duration any timing field may hold, ms: one day. Runs of the simulator span seconds to
+/// hours of simulated time, so a longer period or timeout would never be reached anyway. The bound
+/// keeps every sum the simulator makes of these values (a timer's random phase plus its period,
+/// five gossip periods, a request timeout plus two latencies) below 2^29, far from `u64::MAX`.
+pub const MAX_DURATION_MS: u64 = 86_400_000;
+/// Largest hot-tier budget per node, bytes: 4 GiB, the whole address space of the page's wasm32, so
+/// no run of the page can tell a larger budget from this one (the store compares the budget and
+/// never adds to it, so this bound is not about overflow: every numeric field simply has one).
+pub const MAX_HOT_BUDGET_BYTES: u64 = 1 << 32;
 /// Largest key, bytes.
 pub const MAX_KEY_BYTES: usize = 1024;
 /// Largest value, bytes.
@@ -123,12 +140,26 @@ fn fail(field: &'static str, rule: impl Into<String>) -> Result<(), ConfigError>
 
 impl Config {
     /// Checks every field; the first broken rule is returned, naming the field.
+    ///
+    /// Every numeric field has an upper bound, so a config that passes never makes the simulator
+    /// overflow or take unbounded time to build.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.nodes == 0 || self.nodes > MAX_NODES {
             return fail("nodes", format!("must be between 1 and {MAX_NODES}"));
         }
         if self.vnodes == 0 || self.vnodes > MAX_VNODES {
             return fail("vnodes", format!("must be between 1 and {MAX_VNODES}"));
+        }
+        if u32::from(self.nodes) * u32::from(self.vnodes) > MAX_RING_TOKENS {
+            return fail(
+                "vnodes",
+                format!(
+                    "must keep nodes × vnodes at most {MAX_RING_TOKENS} ({} × {} = {})",
+                    self.nodes,
+                    self.vnodes,
+                    u32::from(self.nodes) * u32::from(self.vnodes)
+                ),
+            );
         }
         if self.n == 0 {
             return fail("n", "must be at least 1");
@@ -154,14 +185,32 @@ impl Config {
         if self.latency_min_ms == 0 {
             return fail("latency_min_ms", "must be at least 1 ms");
         }
+        if self.latency_max_ms > MAX_LATENCY_MS {
+            return fail(
+                "latency_max_ms",
+                format!("must be at most {MAX_LATENCY_MS} ms"),
+            );
+        }
         if self.latency_max_ms < self.latency_min_ms {
             return fail("latency_max_ms", "must be at least latency_min_ms");
         }
-        if self.latency_max_ms > 60_000 {
-            return fail("latency_max_ms", "must be at most 60000 ms");
-        }
         if !self.loss.is_valid() {
             return fail("loss", "must be a probability between 0 and 1");
+        }
+        // Upper bounds first: the rules below compare and add these fields.
+        for (field, value) in [
+            ("request_timeout_ms", self.request_timeout_ms),
+            ("gossip_interval_ms", self.gossip_interval_ms),
+            ("t_fail_ms", self.t_fail_ms),
+            ("t_cleanup_ms", self.t_cleanup_ms),
+            ("anti_entropy_interval_ms", self.anti_entropy_interval_ms),
+        ] {
+            if value > MAX_DURATION_MS {
+                return fail(
+                    field,
+                    format!("must be at most {MAX_DURATION_MS} ms (one day)"),
+                );
+            }
         }
         if self.request_timeout_ms <= self.latency_max_ms * 2 {
             return fail(
@@ -183,6 +232,12 @@ impl Config {
         }
         if !self.merkle_buckets.is_power_of_two() || self.merkle_buckets > 1 << 16 {
             return fail("merkle_buckets", "must be a power of two up to 65536");
+        }
+        if self.hot_budget_bytes > MAX_HOT_BUDGET_BYTES {
+            return fail(
+                "hot_budget_bytes",
+                format!("must be at most {MAX_HOT_BUDGET_BYTES} bytes (4 GiB)"),
+            );
         }
         if self.clock_prune_threshold == 1 {
             return fail(

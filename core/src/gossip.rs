@@ -147,7 +147,7 @@ impl Membership {
     pub fn tick(&mut self, now: Time) {
         let i = self.my_index();
         let m = &mut self.members[i];
-        m.heartbeat += 1;
+        m.heartbeat = m.heartbeat.saturating_add(1);
         m.last_increase = now;
         m.status = MemberStatus::Alive;
     }

@@ -77,7 +77,8 @@ mod vclock;
 mod zipf;
 
 pub use config::{
-    Config, ConfigError, ConflictMode, MAX_KEY_BYTES, MAX_NODES, MAX_VALUE_BYTES, MAX_VNODES,
+    Config, ConfigError, ConflictMode, MAX_DURATION_MS, MAX_HOT_BUDGET_BYTES, MAX_KEY_BYTES,
+    MAX_LATENCY_MS, MAX_NODES, MAX_RING_TOKENS, MAX_VALUE_BYTES, MAX_VNODES,
 };
 pub use gossip::{Member, MemberChange, MemberChangeKind, MemberStatus, Membership, Tombstone};
 pub use merkle::{

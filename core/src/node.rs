@@ -230,7 +230,7 @@ impl Node {
             deadlines: BTreeSet::new(),
             next_gossip: now.plus(gossip_phase + 1),
             next_anti_entropy: if cfg.anti_entropy_interval_ms > 0 {
-                now.plus(ae_phase + cfg.anti_entropy_interval_ms)
+                now.plus(ae_phase).plus(cfg.anti_entropy_interval_ms)
             } else {
                 Time(u64::MAX)
             },

@@ -55,7 +55,8 @@ pub struct Ring {
 }
 
 impl Ring {
-    /// A ring of `nodes` (duplicates ignored) with `vnodes` tokens each.
+    /// A ring of `nodes` (duplicates ignored) with `vnodes` tokens each. With no nodes or no vnodes
+    /// it holds no token: it is empty, and every walk, preference list and range list on it is too.
     pub fn new(nodes: &[NodeId], vnodes: u16) -> Ring {
         let mut ring = Ring {
             vnodes,
@@ -201,7 +202,7 @@ impl Ring {
     pub fn preference_list_into(&self, key_pos: u64, n: usize, out: &mut Vec<NodeId>) {
         out.clear();
         let want = n.min(self.nodes.len());
-        if want == 0 {
+        if want == 0 || self.tokens.is_empty() {
             return;
         }
         if want > SHORT_LIST {
@@ -284,10 +285,55 @@ impl Ring {
 
     /// The ranges `node` replicates with `n` replicas per key (it is in their preference list), in ring
     /// order.
+    ///
+    /// Every node of a cluster asks this once, so it must not walk every range: it walks
+    /// counterclockwise from each of `node`'s own tokens instead. A range replicates on `node` while
+    /// fewer than `n` other distinct nodes stand between its token and `node`'s; the walk stops at
+    /// the `n`-th, or at another token of `node` (whose own walk covers the ranges before it). That
+    /// is one scan of the token table for `node`'s tokens and about `vnodes × n` steps, not one walk
+    /// per token of the ring.
     pub fn ranges_replicated_by(&self, node: NodeId, n: usize) -> Vec<RangeId> {
-        self.ranges()
-            .filter(|&(id, _, _)| self.walk(id.0).take(n).any(|m| m == node))
-            .map(|(id, _, _)| id)
+        let Ok(me) = self.nodes.binary_search(&node) else {
+            return Vec::new();
+        };
+        let me = me as u16;
+        if n == 0 {
+            return Vec::new();
+        }
+        let len = self.tokens.len();
+        let mut seen = vec![0u64; self.nodes.len().div_ceil(64)];
+        let mut others: Vec<u16> = Vec::new();
+        let mut found: Vec<usize> = Vec::new();
+        for j in (0..len).filter(|&j| self.dense[j] == me) {
+            found.push(j);
+            let mut i = j;
+            loop {
+                i = if i == 0 { len - 1 } else { i - 1 };
+                let d = self.dense[i];
+                if d == me {
+                    break;
+                }
+                let (word, bit) = (usize::from(d) / 64, 1u64 << (d % 64));
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit;
+                    others.push(d);
+                    if others.len() >= n {
+                        break;
+                    }
+                }
+                found.push(i);
+            }
+            for d in others.drain(..) {
+                seen[usize::from(d) / 64] &= !(1u64 << (d % 64));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            // A token that collides with the one before it owns no range (see `ranges`).
+            .filter(|&i| i == 0 || self.positions[i - 1] != self.positions[i])
+            .map(|i| RangeId(self.positions[i]))
             .collect()
     }
 }
@@ -451,6 +497,54 @@ mod tests {
         assert_eq!(ring.ranges_of(c), vec![(10, 20)]);
         assert_eq!(ring.range_bounds(RangeId(10)), Some((20, 10)));
         assert_eq!(ring.range_of_key(u64::MAX), Some(RangeId(10)));
+    }
+
+    /// The definition `ranges_replicated_by` shortcuts: walk from every range.
+    fn replicated_by_walking_every_range(ring: &Ring, node: NodeId, n: usize) -> Vec<RangeId> {
+        ring.ranges()
+            .filter(|&(id, _, _)| ring.walk(id.0).take(n).any(|m| m == node))
+            .map(|(id, _, _)| id)
+            .collect()
+    }
+
+    #[test]
+    fn ranges_replicated_by_matches_walking_every_range() {
+        let (a, b, c) = (NodeId(1), NodeId(2), NodeId(3));
+        let mut colliding = Ring {
+            vnodes: 3,
+            nodes: vec![a, b, c],
+            tokens: vec![
+                (10, a),
+                (10, b),
+                (20, c),
+                (20, a),
+                (30, b),
+                (30, c),
+                (30, a),
+                (40, b),
+            ],
+            positions: Vec::new(),
+            dense: Vec::new(),
+        };
+        colliding.reindex();
+        let mut rings = vec![colliding, Ring::new(&[], 4), Ring::new(&ids(3), 0)];
+        for (nodes, vnodes) in [(1, 1), (1, 5), (2, 1), (3, 3), (5, 8), (12, 16), (40, 2)] {
+            let sparse: Vec<NodeId> = (0..nodes).map(|i| NodeId(3 * i + 1)).collect();
+            rings.push(Ring::new(&sparse, vnodes));
+        }
+        for ring in &rings {
+            let max = ring.node_ids().last().map_or(4, |id| id.0 + 2);
+            for node in (0..=max).map(NodeId) {
+                for n in 0..=ring.node_ids().len() + 1 {
+                    assert_eq!(
+                        ring.ranges_replicated_by(node, n),
+                        replicated_by_walking_every_range(ring, node, n),
+                        "{node} with n = {n} on {:?}",
+                        ring.tokens()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -75,7 +75,11 @@ impl Rng {
         if hi <= lo {
             return lo;
         }
-        lo + self.below(hi - lo + 1)
+        match (hi - lo).checked_add(1) {
+            Some(span) => lo + self.below(span),
+            // `0..=u64::MAX`: every value.
+            None => self.next_u64(),
+        }
     }
 
     /// True with probability `p`.

@@ -15,10 +15,14 @@ pub struct Zipf {
 }
 
 impl Zipf {
+    /// Most ranks a distribution has: its table takes 8 bytes a rank (8 MiB here) and builds in
+    /// time linear in them.
+    pub const MAX_RANKS: u64 = 1 << 20;
+
     /// A distribution over `n` ranks with exponent `s = s_thousandths / 1000` (e.g. `990` for the classic
-    /// 0.99 of YCSB; `0` is uniform). `n == 0` is treated as `n == 1`.
+    /// 0.99 of YCSB; `0` is uniform). `n` is clamped to `1..=`[`Zipf::MAX_RANKS`].
     pub fn new(n: u64, s_thousandths: u32) -> Zipf {
-        let n = n.max(1);
+        let n = n.clamp(1, Zipf::MAX_RANKS);
         let s = f64::from(s_thousandths) / 1000.0;
         let mut weights = Vec::with_capacity(n as usize);
         let mut total = 0.0f64;

@@ -14,7 +14,7 @@ pub use invariants::{AckReport, ConvergenceReport, LostWrite};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
 
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, MAX_LATENCY_MS};
 use crate::message::{InFlight, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
 use crate::node::{Input, Node, NodeEvent, Output};
 use crate::ring::Ring;
@@ -29,7 +29,8 @@ use std::sync::Arc;
 use trace::TraceHasher;
 use workload::{ClientState, WorkloadDriver};
 
-/// A fault the simulator can inject, deterministically.
+/// A fault the simulator can inject, deterministically. A node id the cluster does not have is
+/// ignored.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
     /// The node stops; its state is kept.
@@ -42,9 +43,11 @@ pub enum Fault {
     Partition(Vec<NodeId>),
     /// Every partition is removed.
     Heal,
-    /// The network drops each message with this probability.
+    /// The network drops each message with this probability (ignored unless it is a valid
+    /// probability, as `Config::loss` must be).
     Loss(Ratio),
-    /// Message latency is drawn from this range, ms.
+    /// Message latency is drawn from this range, ms (ignored unless `1 <= min_ms <= max_ms <=`
+    /// [`MAX_LATENCY_MS`], as in `Config`).
     Latency {
         /// Smallest latency.
         min_ms: u64,
@@ -335,7 +338,8 @@ impl Simulation {
         self.up.get(id.index()).copied().unwrap_or(false)
     }
 
-    /// The partition group of each node (all 0 when there is no partition).
+    /// The partition group of each node: nodes exchange messages only within a group (all 0 when
+    /// there is no partition). Only equality means anything: groups may be renumbered.
     pub fn partition_groups(&self) -> &[u16] {
         &self.group
     }
@@ -388,7 +392,13 @@ impl Simulation {
         self.queue.peek_time()
     }
 
+    /// Queues `ev` at `at`. `Time(u64::MAX)`, where saturated times end up, means never: an event
+    /// there is dropped, or a timer that keeps firing at the end of time would keep `run_until`
+    /// from returning. (Only a run whose every node is down reaches it: `run_until` then jumps.)
     fn push(&mut self, at: Time, ev: Ev) {
+        if at.0 == u64::MAX {
+            return;
+        }
         self.queue.push(at, ev);
     }
 
@@ -432,12 +442,18 @@ impl Simulation {
         );
         self.push(at, Ev::Submit { req, via, request });
         // The client's own timeout: a reply lost with a crashed coordinator still ends the request.
-        let patience = self.cfg.request_timeout_ms + 2 * self.latency.1 + 1;
+        // Both terms are bounded (by `Config::validate` and `apply`); saturating all the same.
+        let patience = self
+            .cfg
+            .request_timeout_ms
+            .saturating_add(self.latency.1.saturating_mul(2))
+            .saturating_add(1);
         self.push(at.plus(patience), Ev::ClientDeadline(req));
         req
     }
 
-    /// Schedules `action` at time `at` (not before now).
+    /// Schedules `action` at time `at` (not before now). `Time(u64::MAX)` is never: such an action
+    /// does not run.
     pub fn schedule(&mut self, at: Time, action: Action) {
         self.push(at.max(self.now), Ev::Action(action));
     }
@@ -464,8 +480,8 @@ impl Simulation {
                 self.faulted[n.index()] = true;
                 self.nodes[n.index()].wipe();
             }
-            Fault::Partition(side) => {
-                let g = self.group.iter().copied().max().unwrap_or(0) + 1;
+            Fault::Partition(side) if side.iter().any(|n| n.index() < self.nodes.len()) => {
+                let g = self.fresh_group();
                 for n in side {
                     if let Some(slot) = self.group.get_mut(n.index()) {
                         *slot = g;
@@ -483,11 +499,37 @@ impl Simulation {
             }
             Fault::Heal => self.group.iter_mut().for_each(|g| *g = 0),
             Fault::Loss(r) if r.is_valid() => self.loss = r,
-            Fault::Latency { min_ms, max_ms } if min_ms >= 1 && max_ms >= min_ms => {
+            // The same rule as `Config::latency_min_ms` and `latency_max_ms`.
+            Fault::Latency { min_ms, max_ms }
+                if min_ms >= 1 && max_ms >= min_ms && max_ms <= MAX_LATENCY_MS =>
+            {
                 self.latency = (min_ms, max_ms)
             }
             _ => {}
         }
+    }
+
+    /// A partition group no node is in. Numbers only grow, so the 65 536th partition since a heal
+    /// would run out of them: then the groups are first renumbered `0, 1, …` in node order (there
+    /// are at most as many groups as nodes), which keeps every cut as it was.
+    fn fresh_group(&mut self) -> u16 {
+        let top = self.group.iter().copied().max().unwrap_or(0);
+        if let Some(g) = top.checked_add(1) {
+            return g;
+        }
+        let mut renamed: Vec<(u16, u16)> = Vec::new();
+        for g in &mut self.group {
+            let new = match renamed.iter().find(|&&(old, _)| old == *g) {
+                Some(&(_, new)) => new,
+                None => {
+                    let new = renamed.len() as u16;
+                    renamed.push((*g, new));
+                    new
+                }
+            };
+            *g = new;
+        }
+        renamed.len() as u16
     }
 
     fn schedule_timer(&mut self, id: NodeId) {
@@ -768,7 +810,7 @@ impl Simulation {
     /// Runs to the next protocol round boundary (a multiple of the gossip interval).
     pub fn step_round(&mut self) -> u64 {
         let round = self.cfg.gossip_interval_ms;
-        let boundary = Time((self.now.0 / round + 1) * round);
+        let boundary = Time((self.now.0 / round).saturating_add(1).saturating_mul(round));
         let mut n = 0;
         while self.next_event_time().is_some_and(|at| at < boundary) {
             if self.step().is_some() {

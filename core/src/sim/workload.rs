@@ -2,25 +2,26 @@
 //! back a new value with the context it read (read-modify-write, as Dynamo's clients do), then
 //! thinks and starts over.
 
-use crate::config::Config;
+use crate::config::{Config, MAX_VALUE_BYTES};
 use crate::message::{Reply, ReplyBody, Request};
 use crate::rng::{Ratio, Rng};
 use crate::types::{Key, NodeId, Time, Value};
 use crate::zipf::Zipf;
 use serde::{Deserialize, Serialize};
 
-/// What the clients do.
+/// What the clients do. A field past its limit ([`Workload::MAX_CLIENTS`], [`Workload::MAX_KEYS`],
+/// [`MAX_VALUE_BYTES`]) runs as if it were at the limit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workload {
-    /// Concurrent clients.
+    /// Concurrent clients (at most [`Workload::MAX_CLIENTS`]).
     pub clients: u32,
-    /// Distinct keys.
+    /// Distinct keys (at least 1, at most [`Workload::MAX_KEYS`]).
     pub keys: u64,
     /// Zipf exponent in thousandths (990 is the classic 0.99).
     pub zipf_thousandths: u32,
     /// Share of operations that are (read-modify-)writes.
     pub put_ratio: Ratio,
-    /// Bytes per value.
+    /// Bytes per value (at most [`MAX_VALUE_BYTES`], the largest value a node accepts).
     pub value_bytes: usize,
     /// Pause between a client's operations, ms.
     pub think_ms: u64,
@@ -43,6 +44,22 @@ impl Default for Workload {
             think_ms: 1,
             blind_ratio: Ratio::ZERO,
         }
+    }
+}
+
+impl Workload {
+    /// Most clients a workload runs: each is a table entry and an event in flight, and the page
+    /// stops at 2000.
+    pub const MAX_CLIENTS: u32 = 1 << 16;
+    /// Most distinct keys: every key is made up front, and so is the Zipf table over them.
+    pub const MAX_KEYS: u64 = Zipf::MAX_RANKS;
+
+    /// This workload with every field within its limits.
+    fn clamped(mut self) -> Workload {
+        self.clients = self.clients.min(Workload::MAX_CLIENTS);
+        self.keys = self.keys.clamp(1, Workload::MAX_KEYS);
+        self.value_bytes = self.value_bytes.min(MAX_VALUE_BYTES);
+        self
     }
 }
 
@@ -72,10 +89,9 @@ pub(crate) struct WorkloadDriver {
 
 impl WorkloadDriver {
     pub(crate) fn new(cfg: &Config, w: Workload) -> Self {
+        let w = w.clamped();
         let mut rng = Rng::derive(cfg.seed, "workload", 0);
-        let keys = (0..w.keys.max(1))
-            .map(|i| Key::from(format!("k{i}")))
-            .collect();
+        let keys = (0..w.keys).map(|i| Key::from(format!("k{i}"))).collect();
         let values = (0..64)
             .map(|i| {
                 let mut v = format!("{{\"v\":{i},\"pad\":\"");
@@ -87,7 +103,7 @@ impl WorkloadDriver {
             })
             .collect();
         WorkloadDriver {
-            zipf: Zipf::new(w.keys.max(1), w.zipf_thousandths),
+            zipf: Zipf::new(w.keys, w.zipf_thousandths),
             clients: vec![Doing::Idle; w.clients as usize],
             nodes: cfg.nodes,
             rng,
