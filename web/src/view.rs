@@ -206,8 +206,15 @@ pub struct Metrics {
 pub struct Invariants {
     /// Acknowledged writes.
     pub acked: u64,
-    /// Acknowledged writes missing from a replica that should hold them.
+    /// Acknowledged writes a client read and wrote over (legitimately gone).
+    pub superseded: u64,
+    /// Acknowledged writes not yet on all N home replicas (a hint or anti-entropy will bring them).
+    pub pending: u64,
+    /// Acknowledged writes no node holds any more and no client wrote over: lost for good.
     pub lost: u64,
+    /// Other things clients saw that a correct store never shows (phantom versions, a write
+    /// returned next to its successor, a read missing an acknowledged write with R + W > N).
+    pub anomalies: u64,
     /// Ranges checked for convergence.
     pub ranges: u64,
     /// Ranges whose replicas agree.

@@ -392,6 +392,13 @@ fn test(args: &[String]) -> Res {
     c.args(["test", "--workspace"]);
     step(&mut tally, "cargo test --workspace", c, true);
 
+    // The swarm sweep in release, judged by the history oracle: 5,000 seeds (about half a minute)
+    // plus the last-write-wins negative control, which the oracle must catch.
+    let mut c = cmd("cargo");
+    c.args(["test", "--release", "--test", "sweep", "--", "--nocapture"]);
+    c.env("KVLAB_SEEDS", "5000");
+    step(&mut tally, "swarm sweep, 5,000 seeds (release)", c, true);
+
     let mut c = cmd("cargo");
     c.args([
         "test",

@@ -24,14 +24,15 @@
 
 use super::Simulation;
 use crate::message::{Reply, ReplyBody, Request};
+use crate::types::Actor;
 use crate::types::{Key, NodeId, RequestId, Time};
 use crate::vclock::{Dot, VectorClock, Version};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
 
-/// Index of a write in the oracle's table.
-type W = u32;
+/// Index of a write in the oracle's table: the order writes were submitted in.
+type W = u64;
 
 /// Reads remembered per key to name the read a hand-made put's context came from.
 const RECENT_READS: usize = 16;
@@ -196,7 +197,24 @@ impl fmt::Display for OracleReport {
 /// reply and every coordinator's `Wrote` event.
 #[derive(Clone, Debug, Default)]
 pub struct History {
-    writes: Vec<WriteRec>,
+    /// Every write remembered, by submission order (see [`History::set_window`]).
+    writes: BTreeMap<W, WriteRec>,
+    next: W,
+    /// Acknowledged writes not superseded: the ones whose durability is still at stake.
+    open: BTreeSet<W>,
+    /// Writes by submission order with their time, for retiring old ones (bounded mode only).
+    queue: VecDeque<(Time, W)>,
+    /// Writes past the window kept because they were open; retired once superseded.
+    pinned: BTreeSet<W>,
+    /// How long settled writes are remembered (`None`: for ever).
+    window: Option<u64>,
+    /// The highest dot counter of each actor among retired writes: an unnamed version at or below
+    /// it may be a forgotten write rather than a phantom.
+    retired_max: BTreeMap<Actor, u64>,
+    /// Versions read that the oracle could not name because their write was retired.
+    forgotten: u64,
+    acked: u64,
+    superseded: u64,
     by_req: BTreeMap<RequestId, W>,
     by_dot: HashMap<(Key, Dot), Vec<W>>,
     /// The last read of each workload client: its key and the writes it returned.
@@ -226,6 +244,29 @@ fn fingerprint(bytes: &[u8]) -> u64 {
     })
 }
 
+/// The oracle's verdict while a run goes on: what the page's status strip shows. Its cost is
+/// proportional to the acknowledged writes still open (not superseded), never to the run's length.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveVerdict {
+    /// Writes clients submitted.
+    pub writes: u64,
+    /// Of those, acknowledged.
+    pub acked: u64,
+    /// Acknowledged writes legitimately superseded (a client read them and wrote over them).
+    pub superseded: u64,
+    /// Acknowledged writes not superseded and not yet on all N home replicas (replication, a
+    /// hint or anti-entropy still has to bring them there).
+    pub pending: u64,
+    /// Acknowledged writes not superseded that no node holds at all, hints included: gone for
+    /// good (a wipe of the only copies, or a bug).
+    pub lost: u64,
+    /// Violations seen in reads and acknowledgements (phantoms, resurrections, stale reads,
+    /// duplicate dots).
+    pub violations: u64,
+    /// Versions read whose write the oracle had already forgotten (bounded mode only).
+    pub forgotten: u64,
+}
+
 impl History {
     /// An oracle for a cluster with these quorum settings.
     pub(crate) fn new(n: u8, r: u8, w: u8, pruning: bool) -> History {
@@ -234,6 +275,14 @@ impl History {
             pruning,
             ..History::default()
         }
+    }
+
+    /// Bounds memory: writes that are settled (superseded, or never acknowledged) are forgotten
+    /// `ms` after they were submitted. Open writes (acknowledged, not superseded) are always kept.
+    /// A read that returns a forgotten write is counted in [`LiveVerdict::forgotten`] instead of
+    /// being checked. `None` (the default, and what the tests use) remembers everything.
+    pub(crate) fn set_window(&mut self, ms: Option<u64>) {
+        self.window = ms;
     }
 
     fn violate(&mut self, v: Violation) {
@@ -254,7 +303,12 @@ impl History {
     }
 
     /// Writes submitted so far.
-    pub fn writes(&self) -> usize {
+    pub fn writes(&self) -> u64 {
+        self.next
+    }
+
+    /// Writes the oracle remembers now (bounded by [`History::set_window`] when set).
+    pub fn remembered(&self) -> usize {
         self.writes.len()
     }
 
@@ -271,7 +325,13 @@ impl History {
     }
 
     /// A client submitted `request` as `req` (`client`: a workload client, `None`: by hand).
-    pub(crate) fn on_submit(&mut self, req: RequestId, request: &Request, client: Option<u32>) {
+    pub(crate) fn on_submit(
+        &mut self,
+        req: RequestId,
+        request: &Request,
+        client: Option<u32>,
+        now: Time,
+    ) {
         match request {
             Request::Get { key } => {
                 let acked = if self.strict && !self.faulted {
@@ -287,17 +347,24 @@ impl History {
                 context,
             } => {
                 let read_from = self.read_from(key, context, client);
-                let w = self.writes.len() as W;
-                self.writes.push(WriteRec {
-                    req,
-                    key: key.clone(),
-                    value: fingerprint(value.as_bytes()),
-                    dots: Vec::new(),
-                    read_from,
-                    acked: None,
-                    superseded: false,
-                });
+                let w = self.next;
+                self.next += 1;
+                self.writes.insert(
+                    w,
+                    WriteRec {
+                        req,
+                        key: key.clone(),
+                        value: fingerprint(value.as_bytes()),
+                        dots: Vec::new(),
+                        read_from,
+                        acked: None,
+                        superseded: false,
+                    },
+                );
                 self.by_req.insert(req, w);
+                if self.window.is_some() {
+                    self.queue.push_back((now, w));
+                }
             }
         }
     }
@@ -340,25 +407,35 @@ impl History {
                 dot,
             });
         }
-        self.writes[w as usize].dots.push(dot);
+        if let Some(rec) = self.writes.get_mut(&w) {
+            rec.dots.push(dot);
+        }
     }
 
-    /// The write a version is, or `None` (a phantom).
+    /// The write a version is, or `None`.
     fn name(&self, key: &Key, v: &Version) -> Option<W> {
         let fp = fingerprint(v.value.as_bytes());
         self.by_dot
             .get(&(key.clone(), v.dot))?
             .iter()
             .copied()
-            .find(|&w| self.writes[w as usize].value == fp)
+            .find(|w| self.writes.get(w).is_some_and(|rec| rec.value == fp))
     }
 
-    /// Names every version of a read or a replica; phantoms are violations.
+    /// Names every version of a read or a replica; a version no remembered write is must be a
+    /// forgotten one (bounded mode, at or below what was retired) or it is a phantom.
     fn names(&mut self, key: &Key, versions: &[Version]) -> Vec<W> {
         let mut out = Vec::with_capacity(versions.len());
         for v in versions {
             match self.name(key, v) {
                 Some(w) => out.push(w),
+                None if self
+                    .retired_max
+                    .get(&v.dot.actor)
+                    .is_some_and(|&c| v.dot.counter <= c) =>
+                {
+                    self.forgotten += 1;
+                }
                 None => self.violate(Violation::Phantom {
                     key: key.clone(),
                     dot: v.dot,
@@ -375,33 +452,46 @@ impl History {
                 let Some(&w) = self.by_req.get(&reply.req) else {
                     return;
                 };
-                if !self.writes[w as usize].dots.contains(&version.dot) {
+                let Some(rec) = self.writes.get_mut(&w) else {
+                    return;
+                };
+                let written = rec.dots.contains(&version.dot);
+                rec.acked = Some(now);
+                let superseded = rec.superseded;
+                self.acked += 1;
+                if !written {
                     self.violate(Violation::AckedUnwritten {
                         key: reply.key.clone(),
                         write: reply.req,
                     });
                 }
-                self.writes[w as usize].acked = Some(now);
+                if superseded {
+                    // A client read it and wrote over it before its own ack arrived.
+                    self.superseded += 1;
+                } else {
+                    self.open.insert(w);
+                }
                 self.supersede_read_from(w);
                 let key = reply.key.clone();
                 let mut frontier = self.frontier.remove(&key).unwrap_or_default();
-                frontier.retain(|&f| !self.is_ancestor(f, w));
+                frontier.retain(|&f| self.writes.contains_key(&f) && !self.is_ancestor(f, w));
                 frontier.push(w);
                 self.frontier.insert(key, frontier);
             }
             ReplyBody::GetOk { siblings, context } => {
                 let key = &reply.key;
                 let read = self.names(key, siblings);
-                self.check_no_ancestor_pairs(key, &read, None);
+                self.check_no_ancestor_pairs(key, &read);
                 if let Some((_, acked)) = self.gets.remove(&reply.req) {
                     for f in acked {
                         if !read.iter().any(|&r| r == f || self.is_ancestor(f, r)) {
-                            let missed = self.writes[f as usize].req;
-                            self.violate(Violation::StaleRead {
-                                key: key.clone(),
-                                read: reply.req,
-                                missed,
-                            });
+                            if let Some(missed) = self.writes.get(&f).map(|rec| rec.req) {
+                                self.violate(Violation::StaleRead {
+                                    key: key.clone(),
+                                    read: reply.req,
+                                    missed,
+                                });
+                            }
                         }
                     }
                 }
@@ -418,16 +508,68 @@ impl History {
                 self.gets.remove(&reply.req);
             }
         }
+        self.retire(now);
     }
 
     /// Marks every write `w`'s writer read (and, transitively, theirs) as superseded.
     fn supersede_read_from(&mut self, w: W) {
-        let mut stack = self.writes[w as usize].read_from.clone();
+        let mut stack = self
+            .writes
+            .get(&w)
+            .map(|rec| rec.read_from.clone())
+            .unwrap_or_default();
         while let Some(x) = stack.pop() {
-            let rec = &mut self.writes[x as usize];
-            if !rec.superseded {
-                rec.superseded = true;
-                stack.extend(rec.read_from.iter().copied());
+            let Some(rec) = self.writes.get_mut(&x) else {
+                continue;
+            };
+            if rec.superseded {
+                continue;
+            }
+            rec.superseded = true;
+            let acked = rec.acked.is_some();
+            stack.extend(rec.read_from.iter().copied());
+            if acked {
+                self.superseded += 1;
+            }
+            self.open.remove(&x);
+            if self.pinned.remove(&x) {
+                self.forget(x);
+            }
+        }
+    }
+
+    /// Forgets settled writes older than the window (bounded mode).
+    fn retire(&mut self, now: Time) {
+        let Some(window) = self.window else {
+            return;
+        };
+        while let Some(&(at, w)) = self.queue.front() {
+            if now.since(at) <= window {
+                break;
+            }
+            self.queue.pop_front();
+            if self.open.contains(&w) {
+                self.pinned.insert(w);
+            } else {
+                self.forget(w);
+            }
+        }
+    }
+
+    fn forget(&mut self, w: W) {
+        let Some(rec) = self.writes.remove(&w) else {
+            return;
+        };
+        self.by_req.remove(&rec.req);
+        for dot in rec.dots {
+            let top = self.retired_max.entry(dot.actor).or_default();
+            *top = (*top).max(dot.counter);
+            let k = (rec.key.clone(), dot);
+            if let Some(named) = self.by_dot.get_mut(&k) {
+                named.retain(|&x| x != w);
+                if named.is_empty() {
+                    self.by_dot.remove(&k);
+                }
             }
         }
     }
@@ -436,9 +578,12 @@ impl History {
     /// writer read `a`, …). Read-from edges point to earlier writes, so the search stops below `a`.
     fn is_ancestor(&self, a: W, d: W) -> bool {
         let mut stack = vec![d];
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         while let Some(x) = stack.pop() {
-            for &p in &self.writes[x as usize].read_from {
+            let Some(rec) = self.writes.get(&x) else {
+                continue;
+            };
+            for &p in &rec.read_from {
                 if p == a {
                     return true;
                 }
@@ -451,14 +596,17 @@ impl History {
     }
 
     /// A set of versions seen together must not hold a write and one that superseded it.
-    fn check_no_ancestor_pairs(&mut self, key: &Key, ws: &[W], _replica: Option<NodeId>) {
+    fn check_no_ancestor_pairs(&mut self, key: &Key, ws: &[W]) {
         if self.pruning || ws.len() < 2 {
             return;
         }
         for &a in ws {
             for &d in ws {
                 if a != d && self.is_ancestor(a, d) {
-                    let (write, by) = (self.writes[a as usize].req, self.writes[d as usize].req);
+                    let (Some(x), Some(y)) = (self.writes.get(&a), self.writes.get(&d)) else {
+                        continue;
+                    };
+                    let (write, by) = (x.req, y.req);
                     self.violate(Violation::Resurrected {
                         key: key.clone(),
                         write,
@@ -469,27 +617,74 @@ impl History {
         }
     }
 
+    /// Whether some node holds write `rec` (its store or a hint), crashed nodes included: their
+    /// disks keep what they had.
+    fn held_anywhere(sim: &Simulation, rec: &WriteRec) -> bool {
+        sim.nodes().iter().any(|node| {
+            let held = node.versions(rec.key.as_str()).into_iter().chain(
+                node.hints()
+                    .values()
+                    .filter_map(|h| h.get(rec.key.as_str()).cloned()),
+            );
+            held.into_iter()
+                .any(|set| set.versions().iter().any(|v| rec.dots.contains(&v.dot)))
+        })
+    }
+
+    /// The verdict now, for a run still going on: open writes that are not yet on all homes are
+    /// pending, those no node holds are lost. Costs O(open writes), not O(run length).
+    pub fn live(&self, sim: &Simulation) -> LiveVerdict {
+        let n = usize::from(sim.config().n);
+        let mut v = LiveVerdict {
+            writes: self.next,
+            acked: self.acked,
+            superseded: self.superseded,
+            violations: self.violations,
+            forgotten: self.forgotten,
+            ..LiveVerdict::default()
+        };
+        for w in &self.open {
+            let Some(rec) = self.writes.get(w) else {
+                continue;
+            };
+            let on_all = sim
+                .ring()
+                .preference_list(rec.key.position(), n)
+                .into_iter()
+                .all(|h| {
+                    sim.node(h)
+                        .and_then(|node| node.versions(rec.key.as_str()))
+                        .is_some_and(|set| set.versions().iter().any(|x| rec.dots.contains(&x.dot)))
+                });
+            if on_all {
+                continue;
+            }
+            if Self::held_anywhere(sim, rec) {
+                v.pending += 1;
+            } else {
+                v.lost += 1;
+            }
+        }
+        v
+    }
+
     /// The verdict at the end of a run: call once faults are healed and replicas had time to
     /// converge. Reads each home replica's stored versions as a client reading it alone would.
     pub fn final_check(&self, sim: &Simulation) -> OracleReport {
         let mut oracle = self.clone();
         let n = usize::from(sim.config().n);
-        let mut keys: BTreeMap<Key, ()> = BTreeMap::new();
-        for w in &oracle.writes {
-            keys.insert(w.key.clone(), ());
-        }
+        let keys: BTreeSet<Key> = oracle.writes.values().map(|w| w.key.clone()).collect();
         // What each home replica holds, by write; anything surviving supersedes what it read.
         let mut on_home: HashMap<(Key, NodeId), Vec<W>> = HashMap::new();
-        for key in keys.keys() {
-            let homes = sim.ring().preference_list(key.position(), n);
-            for h in homes {
+        for key in &keys {
+            for h in sim.ring().preference_list(key.position(), n) {
                 let versions = sim
                     .node(h)
                     .and_then(|node| node.versions(key.as_str()))
                     .map(|set| set.versions().to_vec())
                     .unwrap_or_default();
                 let ws = oracle.names(key, &versions);
-                oracle.check_no_ancestor_pairs(key, &ws, Some(h));
+                oracle.check_no_ancestor_pairs(key, &ws);
                 for &w in &ws {
                     oracle.supersede_read_from(w);
                 }
@@ -497,26 +692,23 @@ impl History {
             }
         }
         let mut report = OracleReport {
-            writes: oracle.writes.len() as u64,
+            writes: oracle.next,
+            acked: oracle.acked,
+            superseded: oracle.superseded,
             ..OracleReport::default()
         };
         let mut lost = Vec::new();
-        for (w, rec) in oracle.writes.iter().enumerate() {
-            if rec.acked.is_none() {
+        for &w in &oracle.open {
+            let Some(rec) = oracle.writes.get(&w) else {
                 continue;
-            }
-            report.acked += 1;
-            if rec.superseded {
-                report.superseded += 1;
-                continue;
-            }
+            };
             let homes = sim.ring().preference_list(rec.key.position(), n);
             let missing_on: Vec<NodeId> = homes
                 .into_iter()
                 .filter(|&h| {
                     !on_home
                         .get(&(rec.key.clone(), h))
-                        .is_some_and(|ws| ws.contains(&(w as W)))
+                        .is_some_and(|ws| ws.contains(&w))
                 })
                 .collect();
             if missing_on.is_empty() {
@@ -524,20 +716,11 @@ impl History {
                 continue;
             }
             report.lost += 1;
-            let everywhere = !sim.nodes().iter().any(|node| {
-                let held = node.versions(rec.key.as_str()).into_iter().chain(
-                    node.hints()
-                        .values()
-                        .filter_map(|h| h.get(rec.key.as_str()).cloned()),
-                );
-                held.into_iter()
-                    .any(|set| set.versions().iter().any(|v| rec.dots.contains(&v.dot)))
-            });
             lost.push(Violation::Lost {
                 key: rec.key.clone(),
                 write: rec.req,
                 missing_on,
-                everywhere,
+                everywhere: !Self::held_anywhere(sim, rec),
             });
         }
         for v in lost {
@@ -546,5 +729,231 @@ impl History {
         report.violations = oracle.violations;
         report.examples = oracle.examples;
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Negative controls: each check of the oracle, fed a history that breaks it, must say so.
+    use super::*;
+    use crate::types::Value;
+
+    fn key() -> Key {
+        Key::from("k")
+    }
+
+    fn dot(node: u16, counter: u64) -> Dot {
+        Dot {
+            actor: NodeId(node).into(),
+            counter,
+        }
+    }
+
+    fn version(d: Dot, value: &str) -> Version {
+        Version {
+            context: VectorClock::new(),
+            dot: d,
+            value: Value::from(value),
+            tombstone: false,
+            written_at: Time(1),
+        }
+    }
+
+    fn put(h: &mut History, req: u64, value: &str, context: VectorClock, d: Dot, ack: bool) {
+        let request = Request::Put {
+            key: key(),
+            value: Value::from(value),
+            context,
+        };
+        h.on_submit(RequestId(req), &request, None, Time(req));
+        h.on_wrote(RequestId(req), &key(), d);
+        if ack {
+            let body = ReplyBody::PutOk {
+                version: version(d, value),
+            };
+            h.on_reply(&reply(req, body), None, Time(req));
+        }
+    }
+
+    fn reply(req: u64, body: ReplyBody) -> Reply {
+        Reply {
+            req: RequestId(req),
+            key: key(),
+            coordinator: NodeId(0),
+            body,
+        }
+    }
+
+    /// A get through the oracle that returns `versions` with `context`.
+    fn get(h: &mut History, req: u64, versions: Vec<Version>, context: VectorClock) {
+        h.on_submit(
+            RequestId(req),
+            &Request::Get { key: key() },
+            None,
+            Time(req),
+        );
+        let body = ReplyBody::GetOk {
+            siblings: versions,
+            context,
+        };
+        h.on_reply(&reply(req, body), None, Time(req));
+    }
+
+    fn ctx(d: Dot) -> VectorClock {
+        let mut c = VectorClock::new();
+        c.set(d.actor, d.counter, Time(1));
+        c
+    }
+
+    #[test]
+    fn a_version_nobody_wrote_is_a_phantom() {
+        let mut h = History::new(3, 1, 1, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        get(&mut h, 2, vec![version(dot(0, 1), "a")], ctx(dot(0, 1)));
+        assert_eq!(h.live_violations(), 0);
+        // Same dot, another value: not the write that was given that dot.
+        get(&mut h, 3, vec![version(dot(0, 1), "b")], ctx(dot(0, 1)));
+        get(&mut h, 4, vec![version(dot(1, 9), "a")], ctx(dot(1, 9)));
+        assert_eq!(h.live_violations(), 2, "{:?}", h.examples());
+        assert!(matches!(h.examples()[0], Violation::Phantom { .. }));
+    }
+
+    #[test]
+    fn a_write_returned_next_to_its_successor_is_a_resurrection() {
+        let mut h = History::new(3, 2, 2, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        get(&mut h, 2, vec![version(dot(0, 1), "a")], ctx(dot(0, 1)));
+        put(&mut h, 3, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        get(
+            &mut h,
+            4,
+            vec![version(dot(0, 1), "a"), version(dot(0, 2), "b")],
+            ctx(dot(0, 2)),
+        );
+        assert!(
+            matches!(h.examples(), [Violation::Resurrected { .. }]),
+            "{:?}",
+            h.examples()
+        );
+        // With pruning on, false siblings are allowed.
+        let mut p = History::new(3, 2, 2, true);
+        put(&mut p, 1, "a", VectorClock::new(), dot(0, 1), true);
+        get(&mut p, 2, vec![version(dot(0, 1), "a")], ctx(dot(0, 1)));
+        put(&mut p, 3, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        get(
+            &mut p,
+            4,
+            vec![version(dot(0, 1), "a"), version(dot(0, 2), "b")],
+            ctx(dot(0, 2)),
+        );
+        assert_eq!(p.live_violations(), 0);
+    }
+
+    #[test]
+    fn a_read_after_an_ack_that_misses_it_is_stale_unless_faults_happened() {
+        let mut h = History::new(3, 2, 2, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        get(&mut h, 2, vec![], VectorClock::new());
+        assert!(matches!(h.examples(), [Violation::StaleRead { .. }]));
+        // R + W <= N promises nothing.
+        let mut weak = History::new(3, 1, 1, false);
+        put(&mut weak, 1, "a", VectorClock::new(), dot(0, 1), true);
+        get(&mut weak, 2, vec![], VectorClock::new());
+        assert_eq!(weak.live_violations(), 0);
+        // Nor does a run with faults.
+        let mut faulty = History::new(3, 2, 2, false);
+        put(&mut faulty, 1, "a", VectorClock::new(), dot(0, 1), true);
+        faulty.on_fault();
+        get(&mut faulty, 2, vec![], VectorClock::new());
+        assert_eq!(faulty.live_violations(), 0);
+    }
+
+    #[test]
+    fn two_writes_with_one_dot_and_an_ack_of_an_unwritten_version_are_caught() {
+        let mut h = History::new(3, 2, 2, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        put(&mut h, 2, "b", VectorClock::new(), dot(0, 1), false);
+        assert!(matches!(h.examples(), [Violation::DuplicateDot { .. }]));
+        let request = Request::Put {
+            key: key(),
+            value: Value::from("c"),
+            context: VectorClock::new(),
+        };
+        h.on_submit(RequestId(3), &request, None, Time(3));
+        h.on_wrote(RequestId(3), &key(), dot(0, 3));
+        let body = ReplyBody::PutOk {
+            version: version(dot(0, 4), "c"),
+        };
+        h.on_reply(&reply(3, body), None, Time(3));
+        assert!(matches!(
+            h.examples().last(),
+            Some(Violation::AckedUnwritten { .. })
+        ));
+    }
+
+    #[test]
+    fn superseding_needs_a_read_and_follows_chains() {
+        let mut h = History::new(3, 1, 1, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        // A blind write supersedes nothing, even with a context that covers `a` (typed by hand).
+        put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        assert_eq!(h.unmatched_contexts(), 1);
+        assert_eq!(h.open.len(), 2);
+        // Read `a` and `b`, write `c` over both: both are superseded, `c` is open.
+        let mut both = ctx(dot(0, 2));
+        both.set(NodeId(0), 2, Time(1));
+        get(
+            &mut h,
+            3,
+            vec![version(dot(0, 1), "a"), version(dot(0, 2), "b")],
+            both.clone(),
+        );
+        put(&mut h, 4, "c", both, dot(1, 1), false);
+        assert_eq!(
+            h.open.len(),
+            2,
+            "an unacknowledged write supersedes nothing yet"
+        );
+        get(&mut h, 5, vec![version(dot(1, 1), "c")], ctx(dot(1, 1)));
+        put(&mut h, 6, "d", ctx(dot(1, 1)), dot(1, 2), true);
+        // `d` read `c` (unacknowledged), whose writer read `a` and `b`: all three settle.
+        assert_eq!(h.open.iter().copied().collect::<Vec<_>>(), vec![3]);
+        assert_eq!(h.superseded, 2);
+    }
+
+    #[test]
+    fn a_bounded_history_forgets_settled_writes_but_never_open_ones() {
+        let mut last = dot(0, 1);
+        let mut h = History::new(3, 1, 1, false);
+        h.set_window(Some(10));
+        let mut value = "v0".to_string();
+        put(&mut h, 1, &value, VectorClock::new(), last, true);
+        for i in 1..200u64 {
+            let req = 2 * i;
+            get(&mut h, req, vec![version(last, &value)], ctx(last));
+            let next = dot(0, i + 1);
+            value = format!("v{i}");
+            put(&mut h, req + 1, &value, ctx(last), next, true);
+            last = next;
+        }
+        assert_eq!(h.live_violations(), 0, "{:?}", h.examples());
+        assert_eq!(h.open.len(), 1);
+        assert!(h.remembered() < 20, "remembers {}", h.remembered());
+        // A stale replica returning a forgotten write is counted, not called a phantom.
+        get(
+            &mut h,
+            1_000,
+            vec![version(dot(0, 3), "v2")],
+            ctx(dot(0, 3)),
+        );
+        assert_eq!((h.live_violations(), h.forgotten), (0, 1));
+        // One above anything retired is still a phantom.
+        get(
+            &mut h,
+            1_001,
+            vec![version(dot(0, 999), "x")],
+            ctx(dot(0, 999)),
+        );
+        assert_eq!(h.live_violations(), 1);
     }
 }

@@ -9,7 +9,7 @@ mod queue;
 mod trace;
 mod workload;
 
-pub use history::{History, OracleReport, Violation};
+pub use history::{History, LiveVerdict, OracleReport, Violation};
 pub use invariants::{AckReport, ConvergenceReport, LostWrite};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
@@ -202,9 +202,14 @@ pub struct Simulation {
     acked: Vec<AckedWrite>,
     workload: Option<WorkloadDriver>,
     history: History,
+    /// Whether the history is bounded (see [`Simulation::set_history_window`]).
+    bounded: bool,
     /// The highest counter each actor was seen to issue: a put whose context names more is refused.
     issued: BTreeMap<Actor, u64>,
 }
+
+/// Acknowledged writes listed at most when the history is bounded.
+pub const ACKED_KEPT: usize = 65_536;
 
 /// How many replies the simulator remembers for `reply`.
 const REPLIES_KEPT: usize = 4096;
@@ -247,6 +252,7 @@ impl Simulation {
             acked: Vec::new(),
             workload: None,
             history: History::new(n_, r_, w_, prune_),
+            bounded: false,
             issued: BTreeMap::new(),
         };
         if lossy {
@@ -369,6 +375,15 @@ impl Simulation {
         &self.history
     }
 
+    /// Bounds the memory of the history oracle and of [`Simulation::acked_writes`] for runs that
+    /// go on for hours (the page): settled writes are forgotten `ms` of simulated time after they
+    /// were submitted, and at most [`ACKED_KEPT`] acknowledged writes are listed. `None` (the
+    /// default) keeps everything, as the tests and the sweep need.
+    pub fn set_history_window(&mut self, ms: Option<u64>) {
+        self.history.set_window(ms);
+        self.bounded = ms.is_some();
+    }
+
     /// Acknowledged writes so far.
     pub fn acked_writes(&self) -> &[AckedWrite] {
         &self.acked
@@ -431,7 +446,7 @@ impl Simulation {
         self.next_req += 1;
         let req = RequestId(self.next_req);
         self.stats.requests += 1;
-        self.history.on_submit(req, &request, client);
+        self.history.on_submit(req, &request, client, at);
         self.outstanding.insert(
             req,
             Outstanding {
@@ -598,6 +613,10 @@ impl Simulation {
         match &reply.body {
             ReplyBody::PutOk { version } => {
                 self.stats.puts_ok += 1;
+                if self.bounded && self.acked.len() >= ACKED_KEPT {
+                    // Halve rather than shift one at a time: amortised O(1) per write.
+                    self.acked.drain(..ACKED_KEPT / 2);
+                }
                 self.acked.push(AckedWrite {
                     key: reply.key.clone(),
                     dot: version.dot,

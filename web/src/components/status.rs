@@ -35,10 +35,17 @@ pub fn status(p: &Props) -> Html {
             <span class="stat">{ bytes(m.bytes) }{ " sent" }</span>
             <span class="stat">{ format!("{} dropped", m.dropped) }</span>
             <span class="spacer" />
-            <span class="stat" id="acked" title="writes acknowledged to a client">{ format!("acked writes {}", inv.acked) }</span>
-            <span class={classes!("check", if lost_ok { "ok" } else { "bad" })} id="lost" title="acknowledged writes missing from a replica that should hold them (checked about once a second)">
+            <span class="stat" id="acked" title="writes acknowledged to a client; of those, superseded: a client read them and wrote over them; pending: not yet on all N home replicas">
+                { format!("acked writes {} · superseded {} · pending {}", inv.acked, inv.superseded, inv.pending) }
+            </span>
+            <span class={classes!("check", if lost_ok { "ok" } else { "bad" })} id="lost" title="acknowledged writes that no node holds any more and that no client read and wrote over. Judged by the history oracle from what clients wrote and read, never from the store's clocks (checked about once a second)">
                 { format!("lost writes {} {}", inv.lost, if lost_ok { "✓" } else { "✗" }) }
             </span>
+            if inv.anomalies > 0 {
+                <span class="check bad" id="anomalies" title="reads a correct store never returns: a version no client wrote, a write next to one that superseded it, or (R + W > N, no faults) a read missing an acknowledged write">
+                    { format!("anomalies {} ✗", inv.anomalies) }
+                </span>
+            }
             <span class={classes!("check", if conv_ok { "ok" } else { "wait" })} id="converged" title="ranges whose replicas hold identical data">
                 { format!("converged {}/{} {}", inv.converged, inv.ranges, if conv_ok { "✓" } else { "…" }) }
             </span>
