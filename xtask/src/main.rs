@@ -1,4 +1,4 @@
-//! `cargo xtask serve | test | bench`: install what is missing, then build, serve or check.
+//! `cargo xtask serve | test | bench | mutants`: install what is missing, then build, serve or check.
 //!
 //! Every tool is pinned; each is installed only when the version on PATH differs, so a second run
 //! starts in seconds and nothing is downloaded at build time.
@@ -8,13 +8,15 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{exit, Command, Stdio};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `=` pin of wasm-bindgen in the workspace Cargo.toml and `[tools]` in Trunk.toml.
 const WASM_BINDGEN_VERSION: &str = "0.2.130";
 const WASM_OPT_VERSION: &str = "version_132";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The newest release (2026-11); its MSRV, 1.88, is under our 1.95. Only `cargo xtask mutants` installs it.
+const CARGO_MUTANTS_VERSION: &str = "27.1.0";
 
 fn main() {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -24,10 +26,11 @@ fn main() {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("mutants") => mutants(&args[1..]),
         Some("install") => install_all(true),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  install            install every tool serve and test need"
+                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  mutants [--file F]... [-- ARGS]  mutation-test the core with cargo-mutants (takes hours; ARGS go to it)\n  install            install every tool serve and test need"
             );
             exit(2);
         }
@@ -97,9 +100,9 @@ fn run(mut c: Command) -> Res {
     }
 }
 
-/// First line of `program --version`, if it runs.
-fn version_of(program: &str, arg: &str) -> Option<String> {
-    let out = cmd(program).arg(arg).output().ok()?;
+/// First line of `program args...` (e.g. `--version`), if it runs.
+fn version_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = cmd(program).args(args).output().ok()?;
     if !out.status.success() {
         return None;
     }
@@ -145,7 +148,7 @@ fn cargo_install(krate: &str, version: &str, locked: bool) -> Res {
 }
 
 fn ensure_trunk() -> Res {
-    if version_of("trunk", "--version").as_deref() == Some(&format!("trunk {TRUNK_VERSION}")) {
+    if version_of("trunk", &["--version"]).as_deref() == Some(&format!("trunk {TRUNK_VERSION}")) {
         return Ok(());
     }
     announce(
@@ -156,10 +159,23 @@ fn ensure_trunk() -> Res {
     cargo_install("trunk", TRUNK_VERSION, true)
 }
 
+fn ensure_cargo_mutants() -> Res {
+    let want = format!("cargo-mutants {CARGO_MUTANTS_VERSION}");
+    if version_of("cargo-mutants", &["mutants", "--version"]).as_deref() == Some(&want) {
+        return Ok(());
+    }
+    announce(
+        &want,
+        "it mutates the core's code and checks that the tests notice (only `cargo xtask mutants` needs it)",
+        "The first install compiles it and takes about 2 minutes.",
+    );
+    cargo_install("cargo-mutants", CARGO_MUTANTS_VERSION, true)
+}
+
 fn ensure_wasm_bindgen() -> Res {
     let want = format!("wasm-bindgen {WASM_BINDGEN_VERSION}");
-    if version_of("wasm-bindgen", "--version").as_deref() == Some(&want)
-        && version_of("wasm-bindgen-test-runner", "--version").is_some()
+    if version_of("wasm-bindgen", &["--version"]).as_deref() == Some(&want)
+        && version_of("wasm-bindgen-test-runner", &["--version"]).is_some()
     {
         return Ok(());
     }
@@ -183,7 +199,7 @@ fn ensure_npm() -> Res {
         _ => false,
     };
     if fresh
-        && version_of("node_modules/.bin/wasm-opt", "--version")
+        && version_of("node_modules/.bin/wasm-opt", &["--version"])
             .is_some_and(|v| v.contains(WASM_OPT_VERSION))
     {
         return Ok(());
@@ -543,4 +559,195 @@ fn capture_rates(c: Command) -> Res<Vec<(u64, f64)>> {
         return Err(format!("`{shown}` failed"));
     }
     Ok(rates)
+}
+
+/// What `cargo xtask mutants` mutates when no `--file` is given: the protocols and the simulator.
+const MUTANTS_FILES: &[&str] = &[
+    "core/src/node.rs",
+    "core/src/vclock.rs",
+    "core/src/gossip.rs",
+    "core/src/merkle.rs",
+    "core/src/sim/",
+];
+/// cargo-mutants' `--output`: it writes `mutants.out/` in here.
+const MUTANTS_OUTPUT: &str = "target/mutants";
+/// The Cargo.toml profile mutants are built and tested in: release without LTO.
+const MUTANTS_PROFILE: &str = "release-mutants";
+/// Each mutant's tests may take this many times the unmutated tests' time before it counts as hung.
+const MUTANTS_TIMEOUT_MULTIPLIER: f64 = 3.0;
+
+/// Mutation-tests kvlab-core: cargo-mutants builds each mutant of the chosen files and runs the core's
+/// tests and the cross-module suites in tests/ (package `kvlab`) against it. Ends with the outcome
+/// counts and the missed mutants.
+fn mutants(args: &[String]) -> Res {
+    let (ours, extra) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let mut files = Vec::new();
+    let mut it = ours.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--file" | "-f" => files.push(it.next().ok_or("--file needs a path")?.clone()),
+            other => {
+                return Err(format!(
+                    "unknown option for mutants: {other} (cargo-mutants' own options go after `--`)"
+                ))
+            }
+        }
+    }
+    if files.is_empty() {
+        files = MUTANTS_FILES.iter().map(|f| f.to_string()).collect();
+    }
+    // cargo-mutants' options (before a second `--`, after which come `cargo test`'s).
+    let theirs = extra.split(|a| a == "--").next().unwrap_or_default();
+    let has = |names: &[&str]| {
+        theirs.iter().any(|a| {
+            names
+                .iter()
+                .any(|n| a == n || a.starts_with(&format!("{n}=")))
+        })
+    };
+    let listing = has(&["--list", "--list-files"]);
+    let own_timeout = has(&[
+        "--timeout",
+        "-t",
+        "--timeout-multiplier",
+        "--minimum-test-timeout",
+    ]);
+    ensure_cargo_mutants()?;
+
+    let mut c = cmd("cargo");
+    c.args([
+        "mutants",
+        "--package",
+        "kvlab-core",
+        // The core's tests alone miss what only the cross-module suites (sweep, faults, ...) catch.
+        "--test-package",
+        "kvlab-core,kvlab",
+        "--profile",
+        MUTANTS_PROFILE,
+        // Don't copy node_modules/, dist/ or target/ into each scratch tree.
+        "--gitignore=true",
+        "--output",
+        MUTANTS_OUTPUT,
+    ]);
+    if !listing {
+        let suites = unmutated_suites()?;
+        // cargo-mutants scales its timeout from its unmutated run, which tests kvlab-core only;
+        // the floor scales it from all the suites, timed just now.
+        let floor = (MUTANTS_TIMEOUT_MULTIPLIER * suites).max(20.0).ceil();
+        if !own_timeout {
+            c.args([
+                "--timeout-multiplier".to_string(),
+                MUTANTS_TIMEOUT_MULTIPLIER.to_string(),
+                "--minimum-test-timeout".to_string(),
+                floor.to_string(),
+            ]);
+        }
+    }
+    for f in &files {
+        // cargo-mutants takes globs: a directory stands for every file under it.
+        let glob = if f.ends_with('/') || Path::new(f).is_dir() {
+            format!("{}/**", f.trim_end_matches('/'))
+        } else {
+            f.clone()
+        };
+        c.args(["--file", &glob]);
+    }
+    c.args(extra);
+    // Each scratch tree must build in its own target/: a shared one would mix mutated builds with ours.
+    c.env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR");
+
+    // cargo-mutants creates mutants.out but not its parent (target/ is elsewhere with CARGO_TARGET_DIR).
+    std::fs::create_dir_all(MUTANTS_OUTPUT).map_err(|e| format!("{MUTANTS_OUTPUT}: {e}"))?;
+    let started = SystemTime::now();
+    let t = Instant::now();
+    println!("\n==> mutation testing");
+    println!("$ {}", show(&c));
+    let status = c
+        .status()
+        .map_err(|e| format!("could not start `{}`: {e}", show(&c)))?;
+    let out = Path::new(MUTANTS_OUTPUT).join("mutants.out");
+    // `--list` and failed starts write no outcomes: don't summarize an earlier run.
+    let fresh = out
+        .join("outcomes.json")
+        .metadata()
+        .and_then(|m| m.modified())
+        .is_ok_and(|m| m >= started);
+    if fresh {
+        println!("{}", mutants_summary(&out, t.elapsed().as_secs()));
+    }
+    match status.code() {
+        Some(0) => Ok(()),
+        // 2: some mutants were missed, 3: some timed out. The summary says which; scripts get the code.
+        Some(code @ (2 | 3)) => exit(code),
+        Some(4) => Err(format!(
+            "the core's tests fail without any mutation; see {}",
+            out.join("log/baseline.log").display()
+        )),
+        _ => Err(format!("`cargo mutants` failed ({status})")),
+    }
+}
+
+/// Runs the tests every mutant gets, unmutated, and returns how long they took in seconds.
+///
+/// cargo-mutants 27.1's own unmutated run tests only the mutated package (kvlab-core), not the
+/// `--test-package` list: were tests/ failing already, every mutant would count as caught.
+fn unmutated_suites() -> Res<f64> {
+    println!("\n==> unmutated: kvlab-core's tests and tests/ (profile {MUTANTS_PROFILE})");
+    let suites = |extra: &str| {
+        let mut c = cmd("cargo");
+        c.args([
+            "test",
+            "--profile",
+            MUTANTS_PROFILE,
+            "-p",
+            "kvlab-core",
+            "-p",
+            "kvlab",
+            extra,
+        ]);
+        c
+    };
+    run(suites("--no-run"))?;
+    let t = Instant::now();
+    run(suites("--quiet")).map_err(|e| {
+        format!("{e}: the tests fail without any mutation, so mutation testing would tell nothing")
+    })?;
+    let secs = t.elapsed().as_secs_f64();
+    println!("==> unmutated tests pass in {secs:.1}s");
+    Ok(secs)
+}
+
+/// Outcome counts and the missed mutants, from cargo-mutants' per-outcome lists in `out`.
+fn mutants_summary(out: &Path, secs: u64) -> String {
+    let list = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(out.join(name))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let missed = list("missed.txt");
+    let mut s = format!(
+        "\n==> mutants ({}m {:02}s): {} caught, {} missed, {} timeout, {} unviable; results in {}/",
+        secs / 60,
+        secs % 60,
+        list("caught.txt").len(),
+        missed.len(),
+        list("timeout.txt").len(),
+        list("unviable.txt").len(),
+        out.display()
+    );
+    if !missed.is_empty() {
+        s.push_str("\nmissed (the tests pass with this change):");
+        for m in &missed {
+            s.push_str("\n  ");
+            s.push_str(m);
+        }
+    }
+    s
 }
