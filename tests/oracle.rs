@@ -22,7 +22,7 @@ fn a_bounded_history_stays_bounded_and_keeps_judging() {
     })
     .unwrap();
     sim.set_trace_capacity(0);
-    sim.set_history_window(Some(5_000));
+    sim.set_history_bound(Some(5_000));
     sim.start_workload(workload(32, 200));
     sim.run_until(Time(30_000));
     let (writes_30, kept_30) = (sim.history().writes(), sim.history().remembered());
@@ -55,7 +55,7 @@ fn the_live_verdict_sees_last_write_wins_drop_acknowledged_writes() {
         })
         .unwrap();
         if bounded {
-            sim.set_history_window(Some(2_000));
+            sim.set_history_bound(Some(500));
         }
         sim.start_workload(Workload {
             blind_ratio: Ratio::percent(50),

@@ -21,9 +21,9 @@ const CHECKPOINT_EVERY: u64 = 20_000;
 const CHECKPOINTS_KEPT: usize = 24;
 /// Trace events kept in memory (the timeline shows the recent ones, export writes them all).
 const TRACE_KEPT: usize = 4_000;
-/// Settled writes the oracle remembers, ms of simulated time (open ones are always kept): bounds
-/// its memory when the page is left playing for hours.
-const HISTORY_WINDOW_MS: u64 = 60_000;
+/// Settled writes the oracle remembers (open ones are always kept): about 2.5 MB in the live
+/// engine and in each snapshot, however long the page plays.
+const HISTORY_KEPT: usize = 4_096;
 /// Keys drawn on the ring at most.
 const KEY_DOTS: usize = 300;
 /// Keys listed in the inspector at most.
@@ -121,7 +121,7 @@ impl Engine {
     pub fn new(cfg: Config, clients: u32) -> Result<Engine, ConfigError> {
         let mut sim = Simulation::new(cfg)?;
         sim.set_trace_capacity(TRACE_KEPT);
-        sim.set_history_window(Some(HISTORY_WINDOW_MS));
+        sim.set_history_bound(Some(HISTORY_KEPT));
         if clients > 0 {
             sim.start_workload(workload(clients));
         }
@@ -155,7 +155,7 @@ impl Engine {
         let scenario = Scenario::by_id(id)?;
         let mut sim = Simulation::new(scenario.config.clone()).ok()?;
         sim.set_trace_capacity(TRACE_KEPT);
-        sim.set_history_window(Some(HISTORY_WINDOW_MS));
+        sim.set_history_bound(Some(HISTORY_KEPT));
         let mut e = Engine::from_sim(sim, 0, Some(ScenarioRun { scenario, step: 0 }));
         let last = step.min(e.scenario_len().saturating_sub(1));
         for k in 0..=last {
@@ -205,6 +205,12 @@ impl Engine {
         if self.sim.stats().events >= last + CHECKPOINT_EVERY {
             self.checkpoint();
         }
+    }
+
+    /// The simulation, for the native soak tests.
+    #[cfg(test)]
+    pub fn sim_for_tests(&self) -> &Simulation {
+        &self.sim
     }
 
     /// The configuration.

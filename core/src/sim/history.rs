@@ -44,13 +44,22 @@ struct WriteRec {
     req: RequestId,
     key: Key,
     value: u64,
-    /// The dots the coordinator reported (one, unless a node misbehaves).
-    dots: Vec<Dot>,
+    /// The dot the coordinator reported.
+    dot: Option<Dot>,
+    /// Further dots, if a node misbehaved and reported several (kept apart: no allocation for
+    /// the usual single dot).
+    more_dots: Vec<Dot>,
     /// Writes returned by the read this write's context came from.
     read_from: Vec<W>,
     acked: Option<Time>,
     /// Superseded by an acknowledged (or surviving) write whose writer read it.
     superseded: bool,
+}
+
+impl WriteRec {
+    fn has_dot(&self, d: Dot) -> bool {
+        self.dot == Some(d) || self.more_dots.contains(&d)
+    }
 }
 
 /// Something the clients saw that a correct store never shows.
@@ -202,12 +211,12 @@ pub struct History {
     next: W,
     /// Acknowledged writes not superseded: the ones whose durability is still at stake.
     open: BTreeSet<W>,
-    /// Writes by submission order with their time, for retiring old ones (bounded mode only).
-    queue: VecDeque<(Time, W)>,
+    /// Writes by submission order, for retiring old ones (bounded mode only).
+    queue: VecDeque<W>,
     /// Writes past the window kept because they were open; retired once superseded.
     pinned: BTreeSet<W>,
-    /// How long settled writes are remembered (`None`: for ever).
-    window: Option<u64>,
+    /// How many of the latest writes are remembered when settled (`None`: all).
+    window: Option<usize>,
     /// The highest dot counter of each actor among retired writes: an unnamed version at or below
     /// it may be a forgotten write rather than a phantom.
     retired_max: BTreeMap<Actor, u64>,
@@ -216,7 +225,10 @@ pub struct History {
     acked: u64,
     superseded: u64,
     by_req: BTreeMap<RequestId, W>,
-    by_dot: HashMap<(Key, Dot), Vec<W>>,
+    /// The write each (key, dot) names.
+    by_dot: HashMap<(Key, Dot), W>,
+    /// Further writes given an already used (key, dot): each is a violation.
+    dup_dots: HashMap<(Key, Dot), Vec<W>>,
     /// The last read of each workload client: its key and the writes it returned.
     client_reads: BTreeMap<u32, (Key, Vec<W>)>,
     /// Recent reads of each key (context and writes returned), for puts made by hand.
@@ -277,12 +289,13 @@ impl History {
         }
     }
 
-    /// Bounds memory: writes that are settled (superseded, or never acknowledged) are forgotten
-    /// `ms` after they were submitted. Open writes (acknowledged, not superseded) are always kept.
-    /// A read that returns a forgotten write is counted in [`LiveVerdict::forgotten`] instead of
-    /// being checked. `None` (the default, and what the tests use) remembers everything.
-    pub(crate) fn set_window(&mut self, ms: Option<u64>) {
-        self.window = ms;
+    /// Bounds memory: a write that is settled (superseded, or never acknowledged) is forgotten
+    /// once `keep` newer writes were submitted. Open writes (acknowledged, not superseded) are
+    /// always kept. A read that returns a forgotten write is counted in
+    /// [`LiveVerdict::forgotten`] instead of being checked. `None` (the default, and what the
+    /// tests use) remembers everything. A remembered write costs about 300 bytes.
+    pub(crate) fn set_window(&mut self, keep: Option<usize>) {
+        self.window = keep;
     }
 
     fn violate(&mut self, v: Violation) {
@@ -325,13 +338,7 @@ impl History {
     }
 
     /// A client submitted `request` as `req` (`client`: a workload client, `None`: by hand).
-    pub(crate) fn on_submit(
-        &mut self,
-        req: RequestId,
-        request: &Request,
-        client: Option<u32>,
-        now: Time,
-    ) {
+    pub(crate) fn on_submit(&mut self, req: RequestId, request: &Request, client: Option<u32>) {
         match request {
             Request::Get { key } => {
                 let acked = if self.strict && !self.faulted {
@@ -355,7 +362,8 @@ impl History {
                         req,
                         key: key.clone(),
                         value: fingerprint(value.as_bytes()),
-                        dots: Vec::new(),
+                        dot: None,
+                        more_dots: Vec::new(),
                         read_from,
                         acked: None,
                         superseded: false,
@@ -363,7 +371,7 @@ impl History {
                 );
                 self.by_req.insert(req, w);
                 if self.window.is_some() {
-                    self.queue.push_back((now, w));
+                    self.queue.push_back(w);
                 }
             }
         }
@@ -397,28 +405,41 @@ impl History {
         let Some(&w) = self.by_req.get(&req) else {
             return;
         };
-        let named = self.by_dot.entry((key.clone(), dot)).or_default();
-        if !named.contains(&w) {
-            named.push(w);
-        }
-        if named.len() > 1 {
-            self.violate(Violation::DuplicateDot {
-                key: key.clone(),
-                dot,
-            });
+        let k = (key.clone(), dot);
+        match self.by_dot.get(&k) {
+            None => {
+                self.by_dot.insert(k, w);
+            }
+            Some(&first) if first == w => {}
+            Some(_) => {
+                let more = self.dup_dots.entry(k).or_default();
+                if !more.contains(&w) {
+                    more.push(w);
+                    self.violate(Violation::DuplicateDot {
+                        key: key.clone(),
+                        dot,
+                    });
+                }
+            }
         }
         if let Some(rec) = self.writes.get_mut(&w) {
-            rec.dots.push(dot);
+            if rec.dot.is_none() {
+                rec.dot = Some(dot);
+            } else if !rec.has_dot(dot) {
+                rec.more_dots.push(dot);
+            }
         }
     }
 
     /// The write a version is, or `None`.
     fn name(&self, key: &Key, v: &Version) -> Option<W> {
         let fp = fingerprint(v.value.as_bytes());
-        self.by_dot
-            .get(&(key.clone(), v.dot))?
-            .iter()
-            .copied()
+        let k = (key.clone(), v.dot);
+        let first = self.by_dot.get(&k).copied();
+        let more = self.dup_dots.get(&k).into_iter().flatten().copied();
+        first
+            .into_iter()
+            .chain(more)
             .find(|w| self.writes.get(w).is_some_and(|rec| rec.value == fp))
     }
 
@@ -455,7 +476,7 @@ impl History {
                 let Some(rec) = self.writes.get_mut(&w) else {
                     return;
                 };
-                let written = rec.dots.contains(&version.dot);
+                let written = rec.has_dot(version.dot);
                 rec.acked = Some(now);
                 let superseded = rec.superseded;
                 self.acked += 1;
@@ -508,7 +529,7 @@ impl History {
                 self.gets.remove(&reply.req);
             }
         }
-        self.retire(now);
+        self.retire();
     }
 
     /// Marks every write `w`'s writer read (and, transitively, theirs) as superseded.
@@ -538,16 +559,15 @@ impl History {
         }
     }
 
-    /// Forgets settled writes older than the window (bounded mode).
-    fn retire(&mut self, now: Time) {
+    /// Forgets settled writes beyond the newest `window` (bounded mode).
+    fn retire(&mut self) {
         let Some(window) = self.window else {
             return;
         };
-        while let Some(&(at, w)) = self.queue.front() {
-            if now.since(at) <= window {
+        while self.queue.len() > window {
+            let Some(w) = self.queue.pop_front() else {
                 break;
-            }
-            self.queue.pop_front();
+            };
             if self.open.contains(&w) {
                 self.pinned.insert(w);
             } else {
@@ -561,14 +581,17 @@ impl History {
             return;
         };
         self.by_req.remove(&rec.req);
-        for dot in rec.dots {
+        for dot in rec.dot.into_iter().chain(rec.more_dots) {
             let top = self.retired_max.entry(dot.actor).or_default();
             *top = (*top).max(dot.counter);
             let k = (rec.key.clone(), dot);
-            if let Some(named) = self.by_dot.get_mut(&k) {
-                named.retain(|&x| x != w);
-                if named.is_empty() {
-                    self.by_dot.remove(&k);
+            if self.by_dot.get(&k) == Some(&w) {
+                self.by_dot.remove(&k);
+            }
+            if let Some(more) = self.dup_dots.get_mut(&k) {
+                more.retain(|&x| x != w);
+                if more.is_empty() {
+                    self.dup_dots.remove(&k);
                 }
             }
         }
@@ -627,7 +650,7 @@ impl History {
                     .filter_map(|h| h.get(rec.key.as_str()).cloned()),
             );
             held.into_iter()
-                .any(|set| set.versions().iter().any(|v| rec.dots.contains(&v.dot)))
+                .any(|set| set.versions().iter().any(|v| rec.has_dot(v.dot)))
         })
     }
 
@@ -654,7 +677,7 @@ impl History {
                 .all(|h| {
                     sim.node(h)
                         .and_then(|node| node.versions(rec.key.as_str()))
-                        .is_some_and(|set| set.versions().iter().any(|x| rec.dots.contains(&x.dot)))
+                        .is_some_and(|set| set.versions().iter().any(|x| rec.has_dot(x.dot)))
                 });
             if on_all {
                 continue;
@@ -765,7 +788,7 @@ mod tests {
             value: Value::from(value),
             context,
         };
-        h.on_submit(RequestId(req), &request, None, Time(req));
+        h.on_submit(RequestId(req), &request, None);
         h.on_wrote(RequestId(req), &key(), d);
         if ack {
             let body = ReplyBody::PutOk {
@@ -786,12 +809,7 @@ mod tests {
 
     /// A get through the oracle that returns `versions` with `context`.
     fn get(h: &mut History, req: u64, versions: Vec<Version>, context: VectorClock) {
-        h.on_submit(
-            RequestId(req),
-            &Request::Get { key: key() },
-            None,
-            Time(req),
-        );
+        h.on_submit(RequestId(req), &Request::Get { key: key() }, None);
         let body = ReplyBody::GetOk {
             siblings: versions,
             context,
@@ -879,7 +897,7 @@ mod tests {
             value: Value::from("c"),
             context: VectorClock::new(),
         };
-        h.on_submit(RequestId(3), &request, None, Time(3));
+        h.on_submit(RequestId(3), &request, None);
         h.on_wrote(RequestId(3), &key(), dot(0, 3));
         let body = ReplyBody::PutOk {
             version: version(dot(0, 4), "c"),

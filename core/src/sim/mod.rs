@@ -202,16 +202,16 @@ pub struct Simulation {
     acked: Vec<AckedWrite>,
     workload: Option<WorkloadDriver>,
     history: History,
-    /// Whether the history is bounded (see [`Simulation::set_history_window`]).
+    /// Whether the history is bounded (see [`Simulation::set_history_bound`]).
     bounded: bool,
     /// The highest counter each actor was seen to issue: a put whose context names more is refused.
     issued: BTreeMap<Actor, u64>,
 }
 
 /// Acknowledged writes listed at most when the history is bounded.
-pub const ACKED_KEPT: usize = 65_536;
+pub const ACKED_KEPT: usize = 4_096;
 
-/// How many replies the simulator remembers for `reply`.
+/// How many replies to requests made through [`Simulation::submit`] the simulator remembers.
 const REPLIES_KEPT: usize = 4096;
 
 impl Simulation {
@@ -376,12 +376,13 @@ impl Simulation {
     }
 
     /// Bounds the memory of the history oracle and of [`Simulation::acked_writes`] for runs that
-    /// go on for hours (the page): settled writes are forgotten `ms` of simulated time after they
-    /// were submitted, and at most [`ACKED_KEPT`] acknowledged writes are listed. `None` (the
-    /// default) keeps everything, as the tests and the sweep need.
-    pub fn set_history_window(&mut self, ms: Option<u64>) {
-        self.history.set_window(ms);
-        self.bounded = ms.is_some();
+    /// go on for hours (the page): a settled write (superseded, or never acknowledged) is forgotten
+    /// once `keep` newer writes were submitted (open ones are always kept; about 300 bytes each),
+    /// and at most [`ACKED_KEPT`] acknowledged writes are listed. `None` (the default) keeps
+    /// everything, as the tests and the sweep need.
+    pub fn set_history_bound(&mut self, keep: Option<usize>) {
+        self.history.set_window(keep);
+        self.bounded = keep.is_some();
     }
 
     /// Acknowledged writes so far.
@@ -446,7 +447,7 @@ impl Simulation {
         self.next_req += 1;
         let req = RequestId(self.next_req);
         self.stats.requests += 1;
-        self.history.on_submit(req, &request, client, at);
+        self.history.on_submit(req, &request, client);
         self.outstanding.insert(
             req,
             Outstanding {
@@ -632,7 +633,10 @@ impl Simulation {
             ok,
         });
         if let Some(c) = o.client {
+            // Workload replies go to their clients only: keeping them would fill `replies` with
+            // thousands of version sets nobody asks for.
             self.workload_reply(c, &reply);
+            return;
         }
         if self.replies.len() >= REPLIES_KEPT {
             self.replies.pop_first();
