@@ -511,3 +511,14 @@ fn workload_values_past_the_limit_are_clamped_and_accepted() {
     // The value went to the replicas: at least one copy of it crossed the wire.
     assert!(sim.stats().bytes_sent > MAX_VALUE_BYTES as u64);
 }
+
+#[test]
+fn a_partition_with_every_node_on_one_side_cuts_nothing() {
+    let mut sim = kvlab_core::Simulation::new(kvlab_core::Config::default()).unwrap();
+    let all: Vec<kvlab_core::NodeId> = (0..sim.config().nodes).map(kvlab_core::NodeId).collect();
+    sim.apply(kvlab_core::Fault::Partition(all));
+    assert!(sim.partition_groups().iter().all(|&g| g == 0));
+    sim.run_until(kvlab_core::Time(3_000));
+    assert_eq!(sim.stats().false_suspicions, 0);
+    assert!(sim.stats().dropped == 0, "nothing was cut");
+}

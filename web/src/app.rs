@@ -26,6 +26,9 @@ use yew::prelude::*;
 const RENDER_EVERY_MS: f64 = 250.0;
 /// Run the invariant checks at most this often while playing.
 const CHECK_EVERY_MS: f64 = 1_000.0;
+/// Events a frame may process at least and at most, whatever the frame times say.
+const MIN_EVENT_BUDGET: u64 = 500;
+const MAX_EVENT_BUDGET: u64 = 400_000;
 
 fn location_hash() -> String {
     web_sys::window()
@@ -108,7 +111,12 @@ fn parse_draft(d: &Draft, base: &Fragment) -> Result<Fragment, (String, String)>
     };
     for (field, text) in &d.fields {
         let t = text.trim();
-        let bad = || (field.to_string(), format!("“{t}” is not a whole number"));
+        let bad = || {
+            (
+                field.to_string(),
+                format!("“{}” is not a whole number", crate::format::clip(t)),
+            )
+        };
         macro_rules! num {
             ($slot:expr) => {
                 $slot = t.parse().map_err(|_| bad())?
@@ -401,6 +409,16 @@ fn frame(
         let moved = d.engine.tick(dt, speed, playing);
         let t1 = now_ms();
         d.perf[0] = d.perf[0].max(t1 - t0);
+        // Keep a frame's simulation work near 10 ms: fewer events when frames run long, more
+        // when the budget was the limit and there is time to spare.
+        let budget = d.engine.event_budget();
+        if t1 - t0 > 14.0 {
+            d.engine
+                .set_event_budget((budget * 3 / 4).max(MIN_EVENT_BUDGET));
+        } else if t1 - t0 < 7.0 && d.engine.lagging() {
+            d.engine
+                .set_event_budget((budget * 5 / 4 + 1).min(MAX_EVENT_BUDGET));
+        }
         if moved && ts - d.last_check > CHECK_EVERY_MS {
             d.last_check = ts;
             d.engine.check_invariants();
@@ -592,6 +610,8 @@ pub fn app() -> Html {
     let speed = d.speed;
     let seed = d.engine.config().seed;
     let trace_hash = d.engine.trace_hash();
+    let notice = d.engine.notice().map(str::to_string);
+    let lagging = d.playing && d.engine.lagging();
     let loss = d.frag.loss;
     let caption = {
         let c = d.engine.config();
@@ -658,7 +678,7 @@ pub fn app() -> Html {
                     names: names.clone(), console_error: errors.console.clone(), default_key, on: on.clone() }) }
             </div>
             { timeline_view(&timeline::Props { canvas: timeline.clone(), t0, now: now as u64, on: on.clone() }) }
-            { status(&status::Props { metrics, invariants, trace_hash }) }
+            { status(&status::Props { metrics, invariants, trace_hash, notice, lagging }) }
             if ui.help { { help(&help::Props { on }) } }
         </main>
     }

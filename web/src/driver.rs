@@ -83,6 +83,16 @@ pub fn timeline_span(cfg: &Config) -> u64 {
         .max(100)
 }
 
+/// Most nodes the page draws.
+pub const MAX_PAGE_NODES: u16 = 128;
+/// Largest replication factor the page runs: with N = 128 every write sends 127 messages and
+/// every snapshot copies them, which took the page past wasm's 4 GiB. Dynamo runs N = 3.
+pub const MAX_PAGE_N: u8 = 7;
+/// Largest message latency the form accepts, ms.
+pub const MAX_PAGE_LATENCY_MS: u64 = 10_000;
+/// Most background clients.
+pub const MAX_PAGE_CLIENTS: u32 = 2_000;
+
 /// The cluster settings a fragment describes.
 pub fn config_of(f: &Fragment) -> Config {
     Config {
@@ -95,6 +105,8 @@ pub fn config_of(f: &Fragment) -> Config {
         latency_min_ms: f.lmin,
         latency_max_ms: f.lmax,
         loss: Ratio::percent(f.loss),
+        // The form shows no timeout: it follows the latency, so any latency the form accepts runs.
+        request_timeout_ms: Config::default().request_timeout_ms.max(2 * f.lmax + 100),
         ..Config::default()
     }
 }
@@ -105,15 +117,49 @@ pub fn engine_for(f: &Fragment) -> Result<Engine, (String, String)> {
         return Engine::scenario(id, f.step, true)
             .ok_or_else(|| ("scenario".to_string(), format!("no scenario “{id}”")));
     }
-    // What the page can draw and animate; the core itself allows more.
-    if f.nodes > 128 {
-        return Err(("nodes".into(), "the page draws at most 128 nodes".into()));
+    // What the page can draw, animate and keep snapshots of; the core itself allows more. Each
+    // error names a field of the settings form and says why.
+    if f.nodes == 0 || f.nodes > MAX_PAGE_NODES {
+        return Err((
+            "nodes".into(),
+            format!("between 1 and {MAX_PAGE_NODES} (what the ring can draw)"),
+        ));
     }
-    if f.vnodes > 64 {
-        return Err(("vnodes".into(), "the page draws at most 64 per node".into()));
+    if f.vnodes == 0 || f.vnodes > 64 {
+        return Err(("vnodes".into(), "between 1 and 64 per node".into()));
     }
-    if f.wl > 2_000 {
-        return Err(("workload".into(), "at most 2000 clients".into()));
+    if f.n == 0 || f.n > MAX_PAGE_N || u16::from(f.n) > f.nodes {
+        return Err((
+            "n".into(),
+            format!(
+                "between 1 and {} (every write goes to N replicas; the page keeps up to {MAX_PAGE_N})",
+                f.nodes.min(u16::from(MAX_PAGE_N))
+            ),
+        ));
+    }
+    if f.r == 0 || f.r > f.n {
+        return Err(("r".into(), format!("between 1 and N = {}", f.n)));
+    }
+    if f.w == 0 || f.w > f.n {
+        return Err(("w".into(), format!("between 1 and N = {}", f.n)));
+    }
+    if f.lmin == 0 || f.lmin > f.lmax {
+        return Err((
+            "latency_min_ms".into(),
+            "at least 1 ms and at most the max".into(),
+        ));
+    }
+    if f.lmax > MAX_PAGE_LATENCY_MS {
+        return Err((
+            "latency_max_ms".into(),
+            format!("at most {MAX_PAGE_LATENCY_MS} ms"),
+        ));
+    }
+    if f.wl > MAX_PAGE_CLIENTS {
+        return Err((
+            "workload".into(),
+            format!("at most {MAX_PAGE_CLIENTS} clients"),
+        ));
     }
     Engine::new(config_of(f), f.wl).map_err(|e| (e.field.to_string(), e.rule))
 }

@@ -17,8 +17,14 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Merkle trees), replaying costs microseconds an event: a step back replays at most this many
 /// (tens of ms) and a snapshot costs one late frame every few seconds of play.
 const CHECKPOINT_EVERY: u64 = 20_000;
-/// Snapshots kept; older positions cannot be stepped back to.
+/// Snapshots kept besides the start of the run (about 7 MB each at 32 nodes with a heavy
+/// workload): they reach back 24 × CHECKPOINT_EVERY events. A step back or a jump further than
+/// that lands on the oldest one kept, and says so; the start stays reachable through Reset.
 const CHECKPOINTS_KEPT: usize = 24;
+/// The longest replay a step back or a jump may run within one frame.
+const MAX_REPLAY: u64 = 2 * CHECKPOINT_EVERY;
+/// Events one animation frame may process at first; the driver adapts it to the frame time.
+pub const EVENT_BUDGET: u64 = 20_000;
 /// Trace events kept in memory (the timeline shows the recent ones, export writes them all).
 const TRACE_KEPT: usize = 4_000;
 /// Settled writes the oracle remembers (open ones are always kept): about 2.5 MB in the live
@@ -94,6 +100,13 @@ pub struct Engine {
     console: Vec<ConsoleRequest>,
     invariants: Invariants,
     workload: u32,
+    /// Events one `tick` may process; past it the simulation falls behind the requested speed
+    /// rather than freezing the page.
+    event_budget: u64,
+    /// Whether the last `tick` ran out of its event budget.
+    lagging: bool,
+    /// Something the page should tell the user about the last step back or jump.
+    notice: Option<String>,
 }
 
 fn names_of(cfg: &Config) -> Vec<String> {
@@ -144,6 +157,9 @@ impl Engine {
             console: Vec::new(),
             invariants: Invariants::default(),
             workload: clients,
+            event_budget: EVENT_BUDGET,
+            lagging: false,
+            notice: None,
         };
         e.checkpoint();
         e.check_invariants();
@@ -277,9 +293,18 @@ impl Engine {
 
     fn advance_to(&mut self, t: f64) {
         let t = t.max(self.disp);
-        // Run event by event so a snapshot lands every CHECKPOINT_EVERY events.
+        // Run event by event so a snapshot lands every CHECKPOINT_EVERY events, and at most
+        // `event_budget` of them: a cluster that cannot keep up runs slower, never freezes.
         let whole = Time(t as u64);
+        let mut left = self.event_budget;
+        self.lagging = false;
         while self.sim.next_event_time().is_some_and(|at| at <= whole) {
+            if left == 0 {
+                self.lagging = true;
+                self.disp = self.sim.now().ms() as f64;
+                return;
+            }
+            left -= 1;
             if self.sim.step().is_none() {
                 break;
             }
@@ -287,6 +312,26 @@ impl Engine {
         }
         self.sim.run_until(whole);
         self.disp = t;
+    }
+
+    /// Sets how many events one frame may process (the driver adapts it to the frame time).
+    pub fn set_event_budget(&mut self, events: u64) {
+        self.event_budget = events.max(1);
+    }
+
+    /// Events one frame may process.
+    pub fn event_budget(&self) -> u64 {
+        self.event_budget
+    }
+
+    /// Whether the last frame ran out of its event budget (the run is slower than asked).
+    pub fn lagging(&self) -> bool {
+        self.lagging
+    }
+
+    /// What the page should tell about the last step back or jump, if anything.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
     }
 
     /// Runs the current scenario step (or request) to its end at once.
@@ -345,6 +390,7 @@ impl Engine {
         self.auto_until = None;
         self.waiting = None;
         let cur = self.pos();
+        self.notice = None;
         let target = loop {
             match self.undo.pop() {
                 Some(p) if p < cur => break p,
@@ -367,7 +413,7 @@ impl Engine {
     /// Replays from the nearest snapshot to `target` (its `now` is only reached when it lies
     /// beyond the time of its last event).
     fn restore(&mut self, target: Pos) -> bool {
-        let Some(cp) = self
+        let Some(mut cp) = self
             .checkpoints
             .iter()
             .rev()
@@ -376,6 +422,24 @@ impl Engine {
         else {
             return false;
         };
+        let mut target = target;
+        if target.events - cp.pos.events > MAX_REPLAY {
+            // Only the start of the run is older than the target: replaying from it could take
+            // seconds. Land on the oldest snapshot after the target instead, and say so.
+            if let Some(later) = self
+                .checkpoints
+                .iter()
+                .find(|c| c.pos.actions == target.actions && c.pos.events > target.events)
+                .cloned()
+            {
+                self.notice = Some(format!(
+                    "went back to {} s, the oldest moment kept; earlier ones need Reset and a replay",
+                    later.pos.now / 1000
+                ));
+                target = later.pos;
+                cp = later;
+            }
+        }
         let mut sim = cp.sim;
         while sim.stats().events < target.events {
             if sim.step().is_none() {
@@ -400,19 +464,36 @@ impl Engine {
     pub fn jump_to(&mut self, t: u64) {
         self.auto_until = None;
         self.waiting = None;
+        self.notice = None;
         if t >= self.sim.now().ms() {
             self.undo.push(self.pos());
             self.advance_to(t as f64);
         } else {
-            let Some(cp) = self
+            let actions = self.actions;
+            let Some(mut cp) = self
                 .checkpoints
                 .iter()
                 .rev()
-                .find(|c| c.pos.actions == self.actions && c.pos.now <= t)
+                .find(|c| c.pos.actions == actions && c.pos.now <= t)
                 .cloned()
             else {
                 return;
             };
+            let next = self
+                .checkpoints
+                .iter()
+                .find(|c| c.pos.actions == actions && c.pos.now > t);
+            let mut t = t;
+            if let Some(next) = next {
+                if next.pos.events - cp.pos.events > MAX_REPLAY {
+                    self.notice = Some(format!(
+                        "jumped to {} s, the oldest moment kept; earlier ones need Reset and a replay",
+                        next.pos.now / 1000
+                    ));
+                    t = next.pos.now;
+                    cp = next.clone();
+                }
+            }
             self.sim = cp.sim;
             self.sim.run_until(Time(t));
             self.undo.clear();
@@ -448,8 +529,8 @@ impl Engine {
             return Err("the key must not be empty".into());
         }
         let mut clock = VectorClock::new();
-        for (n, c) in ctx {
-            clock.set(NodeId(n), c, Time::ZERO);
+        for (actor, c) in ctx {
+            clock.set(actor, c, Time::ZERO);
         }
         let request = Request::Put {
             key: Key::from(key),

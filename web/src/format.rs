@@ -1,5 +1,7 @@
 //! Colours, names and number formatting shared by the components.
 
+use kvlab_core::{Actor, NodeId};
+
 /// Message kinds in the core's legend order (`MsgKind::ALL`): name, colour.
 pub const KINDS: [(&str, &str); 10] = [
     ("gossip", "#98a2b3"),
@@ -110,36 +112,53 @@ mod tests {
     }
 }
 
-/// Parses a context typed by a user, `[Sx,2][Sy,1]` (spaces allowed, empty for a blind write),
-/// into (node index, counter) pairs. Node names are looked up in `names`.
-pub fn parse_context(s: &str, names: &[String]) -> Result<Vec<(u16, u64)>, String> {
-    let mut out = Vec::new();
+/// At most 40 characters of user text, for an error message (a pasted megabyte stays out).
+pub fn clip(s: &str) -> String {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// Parses a context typed by a user, `[Sx,2][Sy#1,1]` (spaces allowed, empty for a blind write),
+/// into (actor, counter) pairs. Node names are looked up in `names`; `#e` names an epoch.
+pub fn parse_context(s: &str, names: &[String]) -> Result<Vec<(Actor, u64)>, String> {
+    let mut out: Vec<(Actor, u64)> = Vec::new();
     let mut rest = s.trim();
     while !rest.is_empty() {
         let Some(body) = rest.strip_prefix('[') else {
-            return Err(format!("expected “[” at “{rest}”"));
+            return Err(format!("expected “[” at “{}”", clip(rest)));
         };
         let Some(end) = body.find(']') else {
             return Err("missing “]”".into());
         };
         let inner = &body[..end];
         let Some((name, counter)) = inner.split_once(',') else {
-            return Err(format!("“[{inner}]” is not [node,counter]"));
+            return Err(format!("“[{}]” is not [node,counter]", clip(inner)));
         };
         let (name, counter) = (name.trim(), counter.trim());
-        let Some(idx) = names.iter().position(|n| n == name) else {
-            return Err(format!("no node named “{name}”"));
+        // `S3#2` names S3's epoch 2 (a node starts a new epoch after a wipe or a handoff).
+        let (node, epoch) = match name.split_once('#') {
+            Some((n, e)) => match e.parse::<u32>() {
+                Ok(e) => (n, e),
+                Err(_) => return Err(format!("“{}” is not an epoch", clip(e))),
+            },
+            None => (name, 0),
+        };
+        let Some(idx) = names.iter().position(|n| n == node) else {
+            return Err(format!("no node named “{}”", clip(node)));
         };
         let Ok(c) = counter.parse::<u64>() else {
-            return Err(format!("“{counter}” is not a counter"));
+            return Err(format!("“{}” is not a counter", clip(counter)));
         };
         if c == 0 {
-            return Err(format!("the counter of {name} must be at least 1"));
+            return Err(format!("the counter of {} must be at least 1", clip(name)));
         }
-        if out.iter().any(|&(i, _)| usize::from(i) == idx) {
-            return Err(format!("{name} appears twice"));
+        let actor = Actor::new(NodeId(idx as u16), epoch);
+        if out.iter().any(|&(a, _)| a == actor) {
+            return Err(format!("{} appears twice", clip(name)));
         }
-        out.push((idx as u16, c));
+        out.push((actor, c));
         rest = body[end + 1..].trim_start();
     }
     Ok(out)
@@ -147,7 +166,12 @@ pub fn parse_context(s: &str, names: &[String]) -> Result<Vec<(u16, u64)>, Strin
 
 #[cfg(test)]
 mod context_tests {
-    use super::parse_context;
+    use super::{clip, parse_context};
+    use kvlab_core::{Actor, NodeId};
+
+    fn a(node: u16, epoch: u32) -> Actor {
+        Actor::new(NodeId(node), epoch)
+    }
 
     #[test]
     fn contexts_parse_or_say_why() {
@@ -155,7 +179,11 @@ mod context_tests {
         assert_eq!(parse_context("", &names), Ok(vec![]));
         assert_eq!(
             parse_context("[Sx,2][Sy, 1] [Sz,1]", &names),
-            Ok(vec![(0, 2), (1, 1), (2, 1)])
+            Ok(vec![(a(0, 0), 2), (a(1, 0), 1), (a(2, 0), 1)])
+        );
+        assert_eq!(
+            parse_context("[Sx#2,5][Sx,1]", &names),
+            Ok(vec![(a(0, 2), 5), (a(0, 0), 1)])
         );
         for bad in [
             "Sx,2",
@@ -165,8 +193,15 @@ mod context_tests {
             "[Sx,0]",
             "[Sx,1][Sx,2]",
             "[Sx]",
+            "[Sx#a,1]",
+            "[Sx#1,1][Sx#1,2]",
         ] {
             assert!(parse_context(bad, &names).is_err(), "{bad}");
         }
+        // A pasted megabyte gives a short error.
+        let junk = "x".repeat(1 << 20);
+        let e = parse_context(&junk, &names).unwrap_err();
+        assert!(e.chars().count() < 80, "{} chars", e.len());
+        assert_eq!(clip("short"), "short");
     }
 }

@@ -1,6 +1,8 @@
 //! The URL fragment: seed, cluster settings, workload, scenario and step, so a link reproduces a view.
 //! `#seed=7&nodes=8&vnodes=8&n=3&r=2&w=2&lmin=5&lmax=30&loss=0&wl=0` or `#sc=s2&step=3`.
 
+use crate::format::clip;
+
 /// What a fragment holds. Numbers are kept as parsed; `Config::validate` judges them later.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fragment {
@@ -52,20 +54,42 @@ impl Default for Fragment {
 
 fn num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, String> {
     v.parse()
-        .map_err(|_| format!("“{key}={v}” is not a valid number"))
+        .map_err(|_| format!("“{}” is not a valid number", clip(&format!("{key}={v}"))))
+}
+
+/// Decodes `%XX` escapes (a link may arrive as `#seed=%31`); `None` if they do not spell UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Parses a fragment (with or without its leading `#`). Unknown keys and bad numbers are errors,
 /// so a mangled link says so instead of silently showing something else.
 pub fn parse(s: &str) -> Result<Fragment, String> {
     let s = s.strip_prefix('#').unwrap_or(s).trim();
+    let Some(decoded) = percent_decode(s) else {
+        return Err(format!("“{}” has a bad %-escape", clip(s)));
+    };
+    let s = decoded.as_str();
     let mut f = Fragment::default();
     if s.is_empty() {
         return Ok(f);
     }
     for part in s.split('&').filter(|p| !p.is_empty()) {
         let Some((k, v)) = part.split_once('=') else {
-            return Err(format!("“{part}” is not key=value"));
+            return Err(format!("“{}” is not key=value", clip(part)));
         };
         match k {
             "seed" => f.seed = num(k, v)?,
@@ -79,18 +103,18 @@ pub fn parse(s: &str) -> Result<Fragment, String> {
             "loss" => {
                 f.loss = num(k, v)?;
                 if f.loss > 100 {
-                    return Err(format!("“loss={v}” is over 100 percent"));
+                    return Err(format!("“loss={}” is over 100 percent", clip(v)));
                 }
             }
             "wl" => f.wl = num(k, v)?,
             "sc" => {
                 if v.is_empty() || !v.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(format!("“sc={v}” is not a scenario id"));
+                    return Err(format!("“sc={}” is not a scenario id", clip(v)));
                 }
                 f.scenario = Some(v.to_string());
             }
             "step" => f.step = num(k, v)?,
-            _ => return Err(format!("unknown setting “{k}”")),
+            _ => return Err(format!("unknown setting “{}”", clip(k))),
         }
     }
     Ok(f)
@@ -122,6 +146,13 @@ mod tests {
             ..Fragment::default()
         };
         assert_eq!(parse(&encode(&f)), Ok(f));
+        assert_eq!(
+            parse("#seed=%31&nodes=%33%32").map(|f| (f.seed, f.nodes)),
+            Ok((1, 32))
+        );
+        assert!(parse("#seed=%3").is_err());
+        let long = format!("#{}", "x".repeat(100_000));
+        assert!(parse(&long).unwrap_err().chars().count() < 80);
         let sc = Fragment {
             scenario: Some("s2".into()),
             step: 3,

@@ -26,7 +26,7 @@ use super::Simulation;
 use crate::message::{Reply, ReplyBody, Request};
 use crate::types::Actor;
 use crate::types::{Key, NodeId, RequestId, Time};
-use crate::vclock::{Dot, VectorClock, Version};
+use crate::vclock::{Causality, Dot, VectorClock, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
@@ -391,7 +391,8 @@ impl History {
             reads
                 .iter()
                 .rev()
-                .find(|(ctx, _)| ctx == context)
+                // Counters only: a context typed back by hand carries no entry times.
+                .find(|(ctx, _)| ctx.compare(context) == Causality::Equal)
                 .map(|(_, ws)| ws.clone())
         });
         found.unwrap_or_else(|| {

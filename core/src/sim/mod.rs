@@ -496,7 +496,11 @@ impl Simulation {
                 self.faulted[n.index()] = true;
                 self.nodes[n.index()].wipe();
             }
-            Fault::Partition(side) if side.iter().any(|n| n.index() < self.nodes.len()) => {
+            // A side with every node (or none) cuts nothing: it changes nothing either.
+            Fault::Partition(side)
+                if side.iter().any(|n| n.index() < self.nodes.len())
+                    && (0..self.nodes.len()).any(|i| !side.contains(&NodeId(i as u16))) =>
+            {
                 let g = self.fresh_group();
                 for n in side {
                     if let Some(slot) = self.group.get_mut(n.index()) {

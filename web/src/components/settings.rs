@@ -18,15 +18,19 @@ pub struct Props {
 }
 
 const FIELDS: [(&str, &str, &str); 9] = [
-    ("nodes", "nodes", "physical nodes (1–64 draw well)"),
-    ("n", "N", "replicas per key"),
+    (
+        "nodes",
+        "nodes",
+        "physical nodes (1–128; up to 32 draw best)",
+    ),
+    ("n", "N", "replicas per key (1–7)"),
     ("r", "R", "read quorum"),
     ("w", "W", "write quorum"),
-    ("vnodes", "vnodes", "tokens per node"),
+    ("vnodes", "vnodes", "tokens per node (1–64)"),
     ("latency_min_ms", "latency min", "ms"),
-    ("latency_max_ms", "latency max", "ms"),
+    ("latency_max_ms", "latency max", "ms (up to 10000)"),
     ("loss", "loss %", "messages dropped"),
-    ("workload", "clients", "background workload (0 = none)"),
+    ("workload", "clients", "background workload (0–2000)"),
 ];
 
 fn value_of(f: &Fragment, field: &str) -> String {

@@ -12,6 +12,10 @@ pub struct Props {
     pub invariants: Invariants,
     /// Trace digest.
     pub trace_hash: u64,
+    /// What the last step back or jump could not do, if anything.
+    pub notice: Option<String>,
+    /// Whether the cluster cannot keep up with the chosen speed.
+    pub lagging: bool,
 }
 
 /// The strip.
@@ -35,6 +39,12 @@ pub fn status(p: &Props) -> Html {
             <span class="stat">{ bytes(m.bytes) }{ " sent" }</span>
             <span class="stat">{ format!("{} dropped", m.dropped) }</span>
             <span class="spacer" />
+            if p.lagging {
+                <span class="check wait" id="lagging" title="the cluster takes more than a frame's time to simulate at this speed: it runs as fast as it can instead, and the page stays responsive">{ "CPU-bound: slower than the chosen speed" }</span>
+            }
+            if let Some(n) = &p.notice {
+                <span class="check wait" id="notice">{ n.clone() }</span>
+            }
             <span class="stat" id="acked" title="writes acknowledged to a client; of those, superseded: a client read them and wrote over them; pending: not yet on all N home replicas">
                 { format!("acked writes {} · superseded {} · pending {}", inv.acked, inv.superseded, inv.pending) }
             </span>
