@@ -37,7 +37,7 @@ test('a non-numeric seed is rejected next to the seed field', async () => {
   assert.deepEqual(errors, []);
 });
 
-test('W > N is rejected next to the W field by Config::validate', async () => {
+test('W > N is rejected next to the W field', async () => {
   const { page, errors } = await openPage(browser.context, server.url);
   await ready(page);
   await page.click('#cfg-toggle');
@@ -45,7 +45,7 @@ test('W > N is rejected next to the W field by Config::validate', async () => {
   await page.click('#cfg-apply');
   const err = page.locator('.field-error[data-field="w"]');
   await err.waitFor();
-  assert.match(await err.innerText(), /must not exceed n/);
+  assert.match(await err.innerText(), /between 1 and N = 3/);
   assert.equal(await page.locator('#cfg-w').getAttribute('aria-invalid'), 'true');
   assert.equal(await page.locator('#cfg-w').inputValue(), '5', 'what was typed stays, to be corrected');
   assert.equal((await state(page)).errors.config_field, 'w');

@@ -716,6 +716,9 @@ impl Engine {
             pending: v.pending,
             lost: v.lost,
             anomalies: v.violations,
+            anomaly_examples: (self.sim.history().examples().iter().take(3))
+                .map(ToString::to_string)
+                .collect(),
             ranges: conv.ranges,
             converged: conv.converged,
             at: self.sim.now().ms(),

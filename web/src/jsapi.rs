@@ -168,6 +168,17 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
             .map(|d| JsValue::from_str(&d.engine.trace_json()))
             .unwrap_or(JsValue::NULL)
     });
+    // Bytes of wasm linear memory: it only grows, so a flat value means nothing grows inside.
+    let memory = Closure::<dyn Fn() -> JsValue>::new(move || {
+        wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .ok()
+            .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+            .map_or(JsValue::NULL, |b| {
+                JsValue::from_f64(f64::from(b.byte_length()))
+            })
+    });
+    let _ = js_sys::Reflect::set(&api, &"memory".into(), memory.as_ref());
     let _ = js_sys::Reflect::set(&api, &"state".into(), state.as_ref());
     let _ = js_sys::Reflect::set(&api, &"dots".into(), dots.as_ref());
     let _ = js_sys::Reflect::set(&api, &"trace".into(), trace.as_ref());
@@ -180,6 +191,7 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
     let _ = js_sys::Reflect::set(&window, &"kvlab".into(), &api);
     // The page lives as long as the window: these closures are meant to stay.
     state.forget();
+    memory.forget();
     dots.forget();
     trace.forget();
     perf.forget();

@@ -215,6 +215,8 @@ pub struct Invariants {
     /// Other things clients saw that a correct store never shows (phantom versions, a write
     /// returned next to its successor, a read missing an acknowledged write with R + W > N).
     pub anomalies: u64,
+    /// The first anomalies, in words.
+    pub anomaly_examples: Vec<String>,
     /// Ranges checked for convergence.
     pub ranges: u64,
     /// Ranges whose replicas agree.

@@ -51,6 +51,10 @@ struct WriteRec {
     more_dots: Vec<Dot>,
     /// Writes returned by the read this write's context came from.
     read_from: Vec<W>,
+    /// Writes whose context came from a read that returned this one (its would-be successors).
+    read_by: Vec<W>,
+    /// Whether its put failed (it may still have been stored).
+    failed: bool,
     acked: Option<Time>,
     /// Superseded by an acknowledged (or surviving) write whose writer read it.
     superseded: bool,
@@ -356,6 +360,11 @@ impl History {
                 let read_from = self.read_from(key, context, client);
                 let w = self.next;
                 self.next += 1;
+                for r in &read_from {
+                    if let Some(rec) = self.writes.get_mut(r) {
+                        rec.read_by.push(w);
+                    }
+                }
                 self.writes.insert(
                     w,
                     WriteRec {
@@ -365,6 +374,8 @@ impl History {
                         dot: None,
                         more_dots: Vec::new(),
                         read_from,
+                        read_by: Vec::new(),
+                        failed: false,
                         acked: None,
                         superseded: false,
                     },
@@ -528,6 +539,12 @@ impl History {
             }
             ReplyBody::Failed(_) => {
                 self.gets.remove(&reply.req);
+                if let Some(w) = self.by_req.get(&reply.req).copied() {
+                    if let Some(rec) = self.writes.get_mut(&w) {
+                        rec.failed = true;
+                    }
+                    self.release(w);
+                }
             }
         }
         self.retire();
@@ -554,9 +571,7 @@ impl History {
                 self.superseded += 1;
             }
             self.open.remove(&x);
-            if self.pinned.remove(&x) {
-                self.forget(x);
-            }
+            self.release(x);
         }
     }
 
@@ -569,11 +584,27 @@ impl History {
             let Some(w) = self.queue.pop_front() else {
                 break;
             };
-            if self.open.contains(&w) {
-                self.pinned.insert(w);
-            } else {
+            if self.forgettable(w) {
                 self.forget(w);
+            } else {
+                self.pinned.insert(w);
             }
+        }
+    }
+
+    /// Settled: superseded, or failed. An open write (acknowledged, not superseded) and one still
+    /// waiting for its reply are kept: a read may yet return them, and they must be named.
+    fn forgettable(&self, w: W) -> bool {
+        self.writes
+            .get(&w)
+            .is_none_or(|rec| rec.superseded || (rec.failed && rec.acked.is_none()))
+    }
+
+    /// Forgets a write kept past the window once it settles.
+    fn release(&mut self, w: W) {
+        if self.pinned.contains(&w) && self.forgettable(w) {
+            self.pinned.remove(&w);
+            self.forget(w);
         }
     }
 
@@ -655,6 +686,32 @@ impl History {
         })
     }
 
+    /// Whether a write whose writer read `w` (directly or through a chain) is still on its way
+    /// (no reply yet) or held by some node: then `w`'s absence is a supersede whose
+    /// acknowledgement has not arrived, not a loss.
+    fn being_superseded(&self, sim: &Simulation, w: W) -> bool {
+        let mut stack: Vec<W> = self
+            .writes
+            .get(&w)
+            .map(|r| r.read_by.clone())
+            .unwrap_or_default();
+        let mut seen = BTreeSet::new();
+        while let Some(x) = stack.pop() {
+            if !seen.insert(x) {
+                continue;
+            }
+            let Some(rec) = self.writes.get(&x) else {
+                continue;
+            };
+            let in_flight = rec.acked.is_none() && !rec.failed;
+            if in_flight || Self::held_anywhere(sim, rec) {
+                return true;
+            }
+            stack.extend(rec.read_by.iter().copied());
+        }
+        false
+    }
+
     /// The verdict now, for a run still going on: open writes that are not yet on all homes are
     /// pending, those no node holds are lost. Costs O(open writes), not O(run length).
     pub fn live(&self, sim: &Simulation) -> LiveVerdict {
@@ -683,7 +740,7 @@ impl History {
             if on_all {
                 continue;
             }
-            if Self::held_anywhere(sim, rec) {
+            if Self::held_anywhere(sim, rec) || self.being_superseded(sim, *w) {
                 v.pending += 1;
             } else {
                 v.lost += 1;
