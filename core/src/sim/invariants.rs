@@ -105,18 +105,30 @@ impl Simulation {
         let tokens: Vec<RangeId> = self.ring.ranges().map(|(id, _, _)| id).collect();
         let mut report = ConvergenceReport::default();
         for t in tokens {
-            let replicas = self.ring.preference_list(t.0, n);
             report.ranges += 1;
-            let mut roots = replicas
-                .iter()
-                .map(|r| self.nodes[r.index()].merkle_root(t).unwrap_or_default());
-            let first = roots.next();
-            if roots.all(|h| Some(h) == first) {
+            if self.range_converged_n(t, n) {
                 report.converged += 1;
             } else {
                 report.diverged.push(t);
             }
         }
         report
+    }
+
+    /// Whether all home replicas of `range` have equal Merkle roots: one range of
+    /// [`Simulation::check_convergence`], for callers that spread the check over time (the page
+    /// checks a slice of a large ring each second).
+    pub fn range_converged(&mut self, range: RangeId) -> bool {
+        let n = usize::from(self.cfg.n);
+        self.range_converged_n(range, n)
+    }
+
+    fn range_converged_n(&mut self, range: RangeId, n: usize) -> bool {
+        let replicas = self.ring.preference_list(range.0, n);
+        let mut roots = replicas
+            .iter()
+            .map(|r| self.nodes[r.index()].merkle_root(range).unwrap_or_default());
+        let first = roots.next();
+        roots.all(|h| Some(h) == first)
     }
 }
