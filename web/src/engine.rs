@@ -112,6 +112,8 @@ pub struct Engine {
     /// The last convergence verdict of each range, and where the next slice starts.
     converged: Vec<bool>,
     conv_cursor: usize,
+    /// Events the last step back or jump replayed.
+    last_replay: u64,
 }
 
 fn names_of(cfg: &Config) -> Vec<String> {
@@ -167,6 +169,7 @@ impl Engine {
             notice: None,
             converged: Vec::new(),
             conv_cursor: 0,
+            last_replay: 0,
         };
         e.checkpoint();
         e.check_invariants();
@@ -237,6 +240,12 @@ impl Engine {
         if self.sim.stats().events >= last + CHECKPOINT_EVERY {
             self.checkpoint();
         }
+    }
+
+    /// Events the last step back or jump replayed (bounded by `MAX_REPLAY`).
+    #[cfg(test)]
+    pub fn last_replay(&self) -> u64 {
+        self.last_replay
     }
 
     /// The simulation, for the native soak tests.
@@ -457,6 +466,7 @@ impl Engine {
             }
         }
         let mut sim = cp.sim;
+        self.last_replay = target.events.saturating_sub(cp.pos.events);
         while sim.stats().events < target.events {
             if sim.step().is_none() {
                 break;
@@ -511,7 +521,9 @@ impl Engine {
                 }
             }
             self.sim = cp.sim;
+            let before = self.sim.stats().events;
             self.sim.run_until(Time(t));
+            self.last_replay = self.sim.stats().events - before;
             self.undo.clear();
             self.disp = t as f64;
         }
