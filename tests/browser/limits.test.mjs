@@ -49,6 +49,25 @@ test('the largest accepted settings play at 5× and the page keeps answering', a
   assert.deepEqual(errors, []);
 });
 
+test('applying the largest accepted settings through the form takes under a second', async (t) => {
+  const { page, errors } = await openPage(browser.context, server.url);
+  await ready(page);
+  await page.click('#cfg-toggle');
+  for (const [f, v] of [['nodes', '128'], ['vnodes', '64'], ['n', '7'], ['r', '7'], ['w', '7'], ['workload', '2000']]) {
+    await page.fill(`#cfg-${f}`, v);
+  }
+  const took = await page.evaluate(() => new Promise((done) => {
+    const t0 = performance.now();
+    document.querySelector('#cfg-apply').click();
+    const wait = () => (window.kvlab.state()?.nodes.length === 128 ? done(performance.now() - t0) : requestAnimationFrame(wait));
+    wait();
+  }));
+  console.log(`# applying 128 nodes × 64 vnodes, N=R=W=7, 2000 clients: ${took.toFixed(0)} ms`);
+  t.diagnostic(`apply ${took.toFixed(0)} ms`);
+  assert.ok(took < 1000, `the page froze ${took.toFixed(0)} ms applying`);
+  assert.deepEqual(errors, []);
+});
+
 test('N past the page limit is refused next to the N field, and the page keeps working', async () => {
   const killer = '#seed=1&nodes=32&vnodes=8&n=32&r=32&w=32&lmin=5&lmax=30&loss=0&wl=2000';
   const { page, errors } = await openPage(browser.context, `${server.url}${killer}`);
