@@ -233,8 +233,8 @@ pub struct History {
     by_dot: HashMap<(Key, Dot), W>,
     /// Further writes given an already used (key, dot): each is a violation.
     dup_dots: HashMap<(Key, Dot), Vec<W>>,
-    /// The last read of each workload client: its key and the writes it returned.
-    client_reads: BTreeMap<u32, (Key, Vec<W>)>,
+    /// The last read of each workload client: its key, its context and the writes it returned.
+    client_reads: BTreeMap<u32, (Key, VectorClock, Vec<W>)>,
     /// Recent reads of each key (context and writes returned), for puts made by hand.
     recent_reads: HashMap<Key, VecDeque<(VectorClock, Vec<W>)>>,
     /// Gets in flight, with the acknowledged writes of their key when they started.
@@ -390,8 +390,10 @@ impl History {
 
     /// The writes returned by the read a put's context came from.
     fn read_from(&mut self, key: &Key, context: &VectorClock, client: Option<u32>) -> Vec<W> {
-        if let Some((k, ws)) = client.and_then(|c| self.client_reads.get(&c)) {
-            if k == key {
+        // A client's put read what its last get of the key returned only if it carries that
+        // get's context: a blind put after a plain get of the same key read nothing.
+        if let Some((k, ctx, ws)) = client.and_then(|c| self.client_reads.get(&c)) {
+            if k == key && ctx == context {
                 return ws.clone();
             }
         }
@@ -534,7 +536,8 @@ impl History {
                 }
                 reads.push_back((context.clone(), read.clone()));
                 if let Some(c) = client {
-                    self.client_reads.insert(c, (key.clone(), read));
+                    self.client_reads
+                        .insert(c, (key.clone(), context.clone(), read));
                 }
             }
             ReplyBody::Failed(_) => {
@@ -995,6 +998,45 @@ mod tests {
         // `d` read `c` (unacknowledged), whose writer read `a` and `b`: all three settle.
         assert_eq!(h.open.iter().copied().collect::<Vec<_>>(), vec![3]);
         assert_eq!(h.superseded, 2);
+    }
+
+    #[test]
+    fn a_clients_blind_put_after_a_plain_get_supersedes_nothing() {
+        // Found by an adversarial review: the oracle took a workload client's last read as the
+        // read-from set of any later put of the key, blind ones included, and so excused a loss.
+        let mut h = History::new(3, 1, 1, false);
+        put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        h.on_submit(RequestId(2), &Request::Get { key: key() }, Some(7));
+        let body = ReplyBody::GetOk {
+            siblings: vec![version(dot(0, 1), "a")],
+            context: ctx(dot(0, 1)),
+        };
+        h.on_reply(&reply(2, body), Some(7), Time(2));
+        let blind = Request::Put {
+            key: key(),
+            value: Value::from("b"),
+            context: VectorClock::new(),
+        };
+        h.on_submit(RequestId(3), &blind, Some(7));
+        h.on_wrote(RequestId(3), &key(), dot(0, 2));
+        let ok = ReplyBody::PutOk {
+            version: version(dot(0, 2), "b"),
+        };
+        h.on_reply(&reply(3, ok), Some(7), Time(3));
+        assert_eq!(h.open.len(), 2, "the blind write did not supersede `a`");
+        // The same client writing with the context it read does.
+        let rmw = Request::Put {
+            key: key(),
+            value: Value::from("c"),
+            context: ctx(dot(0, 1)),
+        };
+        h.on_submit(RequestId(4), &rmw, Some(7));
+        h.on_wrote(RequestId(4), &key(), dot(0, 3));
+        let ok = ReplyBody::PutOk {
+            version: version(dot(0, 3), "c"),
+        };
+        h.on_reply(&reply(4, ok), Some(7), Time(4));
+        assert_eq!(h.superseded, 1);
     }
 
     #[test]
