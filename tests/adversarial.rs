@@ -1,0 +1,246 @@
+//! Hand-built schedules that try to lose an acknowledged write, in the style of lost_writes.rs:
+//! long partitions, blind writers on one key, stand-ins that hand off and coordinate again, a
+//! stand-in for two owners, a wipe with hints pending, N = 5 with every home down. Each is judged
+//! by the history oracle and by client gets through every home.
+//!
+//! The last test reproduces a loss the store allows (ignored so main stays green).
+
+use kvlab_core::{Config, Fault, MsgKind, NodeId, Reply, ReplyBody, Simulation, Time, VectorClock};
+use kvlab_support::{get, put, ring_walk, siblings};
+
+fn values_of(reply: &Reply) -> Vec<String> {
+    let (s, _) = siblings(reply);
+    let mut v: Vec<String> = s
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.value.as_bytes()).into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+fn acked(reply: &Reply) -> bool {
+    matches!(reply.body, ReplyBody::PutOk { .. })
+}
+
+/// Heals everything, restarts every node, lets gossip, handoff and anti-entropy finish, then asks
+/// the oracle and reads `key` through every home (twice: the first read's repair reaches every
+/// replica) expecting every value of `must_hold`.
+fn settle_and_check(sim: &mut Simulation, key: &str, must_hold: &[&str]) {
+    sim.apply(Fault::Heal);
+    for i in 0..sim.config().nodes {
+        sim.apply(Fault::Restart(NodeId(i)));
+    }
+    let wait = sim.config().t_cleanup_ms + 20_000;
+    sim.run_until(sim.now().plus(wait));
+    let oracle = sim.history().final_check(sim);
+    assert!(oracle.ok(), "the oracle finds {oracle}");
+    let n = usize::from(sim.config().n);
+    let homes: Vec<NodeId> = ring_walk(sim, key).into_iter().take(n).collect();
+    for &h in &homes {
+        get(sim, h.0, key, 1_000);
+    }
+    for &h in &homes {
+        let values = values_of(&get(sim, h.0, key, 1_000));
+        for v in must_hold {
+            assert!(
+                values.contains(&v.to_string()),
+                "through {h}: {v} is gone: {values:?}"
+            );
+        }
+    }
+}
+
+fn config(seed: u64, nodes: u16, n: u8, r: u8, w: u8) -> Config {
+    Config {
+        seed,
+        nodes,
+        vnodes: 1,
+        n,
+        r,
+        w,
+        anti_entropy_interval_ms: 500,
+        ..Config::default()
+    }
+}
+
+/// Blind writers on both sides of a partition longer than t_cleanup (each side removes the other
+/// from its membership), through homes and stand-ins alike; then a read-modify-write on one side
+/// that saw only its own side's writes.
+#[test]
+fn blind_writers_on_both_sides_of_a_long_partition() {
+    let cfg = config(2, 6, 3, 1, 1);
+    let long = cfg.t_cleanup_ms + 3_000;
+    let mut sim = Simulation::new(cfg).unwrap();
+    let walk = ring_walk(&sim, "k");
+    sim.run_until(Time(500));
+    // Side A: the first home and the stand-ins; side B: the other two homes.
+    sim.apply(Fault::Partition(vec![walk[1], walk[2]]));
+    sim.run_until(sim.now().plus(long));
+    let mut held = Vec::new();
+    for (i, via) in [walk[0], walk[3], walk[1], walk[2], walk[4], walk[5]]
+        .into_iter()
+        .enumerate()
+    {
+        let v = format!("b{i}");
+        let r = put(&mut sim, via.0, "k", &v, &VectorClock::new(), 400);
+        if acked(&r) {
+            held.push(v);
+        }
+    }
+    assert!(
+        held.len() >= 4,
+        "most blind puts are acknowledged: {held:?}"
+    );
+    // A read on side B (through a home of that side) and a write over what it read.
+    let read = get(&mut sim, walk[2].0, "k", 400);
+    let (seen, ctx) = siblings(&read);
+    assert!(!seen.is_empty());
+    let c = put(&mut sim, walk[2].0, "k", "c", &ctx, 400);
+    assert!(acked(&c), "c: {c:?}");
+    let seen: Vec<String> = seen.iter().map(|v| v.value.to_text()).collect();
+    let must: Vec<&str> = held
+        .iter()
+        .map(String::as_str)
+        .filter(|v| !seen.iter().any(|s| s == v))
+        .chain(["c"])
+        .collect();
+    settle_and_check(&mut sim, "k", &must);
+}
+
+/// One stand-in holds hints for two different owners of one key at once: H1 is back in its view
+/// but H1's handoff died with H1, and H2 is down. It coordinates between the two handoffs, and a
+/// client then reads through a home with R = 1 and writes over the partial view it got.
+#[test]
+fn a_stand_in_for_two_owners_hands_off_and_coordinates_again() {
+    let cfg = config(7, 5, 3, 1, 1);
+    let wait = cfg.t_fail_ms + 1_500;
+    let mut sim = Simulation::new(cfg).unwrap();
+    let walk = ring_walk(&sim, "k");
+    let (h1, h2, h3, s) = (walk[0], walk[1], walk[2], walk[3]);
+    sim.run_until(Time(500));
+
+    // H1 and H2 down: A is held by S (for H1), by walk[4] (for H2) and by H3.
+    sim.apply(Fault::Crash(h1));
+    sim.apply(Fault::Crash(h2));
+    sim.run_until(sim.now().plus(wait));
+    let a = put(&mut sim, s.0, "k", "A", &VectorClock::new(), 400);
+    assert!(acked(&a), "A: {a:?}");
+    assert!(sim.nodes()[s.index()].hints().contains_key(&h1));
+
+    // H1 comes back; S's handoff to it dies with it, but S now believes H1 alive.
+    sim.apply(Fault::Restart(h1));
+    let mut steps = 0;
+    while !sim
+        .in_flight()
+        .any(|m| m.kind == MsgKind::Handoff && m.from == s && m.to == h1)
+    {
+        assert!(
+            sim.step().is_some() && steps < 200_000,
+            "S never handed off"
+        );
+        steps += 1;
+    }
+    sim.apply(Fault::Crash(h1));
+    // Within t_fail S still counts H1 alive and H2 dead: it stands in for H2 and holds B (with A).
+    let b = put(&mut sim, s.0, "k", "B", &VectorClock::new(), 400);
+    assert!(acked(&b), "B: {b:?}");
+    let hints = sim.nodes()[s.index()].hints();
+    assert!(
+        hints.contains_key(&h1) && hints.contains_key(&h2),
+        "S holds hints for two owners: {:?}",
+        hints.keys().collect::<Vec<_>>()
+    );
+
+    // H1 back for good: S hands A off to it and drops that hint (a new epoch); H2 is still down,
+    // so S coordinates C as H2's stand-in again.
+    sim.apply(Fault::Restart(h1));
+    sim.run_until(sim.now().plus(wait));
+    assert!(!sim.nodes()[s.index()].hints().contains_key(&h1));
+    let c = put(&mut sim, s.0, "k", "C", &VectorClock::new(), 400);
+    assert!(acked(&c), "C: {c:?}");
+
+    // A read through H3 alone, and a write over what it returned.
+    let read = get(&mut sim, h3.0, "k", 400);
+    let (seen, ctx) = siblings(&read);
+    let d = put(&mut sim, h3.0, "k", "D", &ctx, 400);
+    assert!(acked(&d), "D: {d:?}");
+    let seen: Vec<String> = seen.iter().map(|v| v.value.to_text()).collect();
+    let must: Vec<&str> = ["A", "B", "C", "D"]
+        .into_iter()
+        .filter(|v| !seen.iter().any(|s| s == v))
+        .collect();
+    settle_and_check(&mut sim, "k", &must);
+}
+
+/// N = 5 on seven nodes with every home down: the two stand-ins take W = 2 writes for the first
+/// two owners only; homes come back one at a time, with blind writes and handoffs in between, and
+/// a stand-in is wiped while it still holds hints.
+#[test]
+fn n5_every_home_down_then_back_one_by_one_with_a_wipe() {
+    let cfg = config(5, 7, 5, 2, 2);
+    let wait = cfg.t_fail_ms + 1_500;
+    let mut sim = Simulation::new(cfg).unwrap();
+    let walk = ring_walk(&sim, "k");
+    let homes = walk[..5].to_vec();
+    let (s6, s7) = (walk[5], walk[6]);
+    sim.run_until(Time(500));
+    for &h in &homes {
+        sim.apply(Fault::Crash(h));
+    }
+    sim.run_until(sim.now().plus(wait));
+    let mut held = Vec::new();
+    for (i, via) in [s6, s7, s6].into_iter().enumerate() {
+        let v = format!("x{i}");
+        let r = put(&mut sim, via.0, "k", &v, &VectorClock::new(), 400);
+        assert!(acked(&r), "{v}: {r:?}");
+        held.push(v);
+    }
+    for (i, &h) in homes.iter().enumerate() {
+        sim.apply(Fault::Restart(h));
+        sim.run_until(sim.now().plus(wait));
+        let v = format!("y{i}");
+        let r = put(&mut sim, s7.0, "k", &v, &VectorClock::new(), 400);
+        if acked(&r) {
+            held.push(v);
+        }
+        if i == 1 {
+            // S6 may still hold hints for owners not yet back; W = 2 put a copy elsewhere.
+            sim.apply(Fault::Wipe(s6));
+        }
+    }
+    let must: Vec<&str> = held.iter().map(String::as_str).collect();
+    settle_and_check(&mut sim, "k", &must);
+}
+
+/// A loss the store allows: the context seal (`InvalidContext`) checks each counter against what
+/// its actor issued for *any* key, and since a node's counters are node-wide (the `issued` floor)
+/// a context read from another key routinely names counters above this key's versions. A put
+/// with it is accepted and supersedes versions of this key that nobody read.
+///
+/// Here A is written to "a" through H (dot [H,1]), then X to "b" through H (dot [H,2]); a client
+/// reads "b" (context [H,2]) and writes "a" with that context: the write is acknowledged and A,
+/// acknowledged and never read, is gone from every replica. Riak binds a context to its object;
+/// here the seal would have to record the highest counter per (actor, key), or the context carry
+/// its key.
+#[test]
+#[ignore = "reproduces a loss: a context read from another key passes the seal"]
+fn a_context_from_another_key_supersedes_unread_versions() {
+    let mut sim = Simulation::new(config(9, 3, 3, 1, 1)).unwrap();
+    let h = NodeId(0);
+    sim.run_until(Time(500));
+    let a = put(&mut sim, h.0, "a", "A", &VectorClock::new(), 400);
+    assert!(acked(&a), "A: {a:?}");
+    let x = put(&mut sim, h.0, "b", "X", &VectorClock::new(), 400);
+    assert!(acked(&x), "X: {x:?}");
+    let (_, ctx_b) = siblings(&get(&mut sim, h.0, "b", 400));
+    let c = put(&mut sim, h.0, "a", "C", &ctx_b, 400);
+    match &c.body {
+        ReplyBody::Failed(e) => {
+            // What a key-bound seal would answer.
+            eprintln!("refused: {e}");
+            return;
+        }
+        body => assert!(acked(&c), "C: {body:?}"),
+    }
+    settle_and_check(&mut sim, "a", &["A", "C"]);
+}
