@@ -3,7 +3,8 @@
 //! stand-in for two owners, a wipe with hints pending, N = 5 with every home down. Each is judged
 //! by the history oracle and by client gets through every home.
 //!
-//! The last test reproduces a loss the store allows (ignored so main stays green).
+//! The last test reproduced a loss the store allowed (a context carried over from another key);
+//! the seal now binds a context to its key, and the test requires the put to be refused.
 
 use kvlab_core::{Config, Fault, MsgKind, NodeId, Reply, ReplyBody, Simulation, Time, VectorClock};
 use kvlab_support::{get, put, ring_walk, siblings};
@@ -212,7 +213,7 @@ fn n5_every_home_down_then_back_one_by_one_with_a_wipe() {
     settle_and_check(&mut sim, "k", &must);
 }
 
-/// A loss the store allows: the context seal (`InvalidContext`) checks each counter against what
+/// A loss the store allowed until the seal was bound to the key: the context seal (`InvalidContext`) checks each counter against what
 /// its actor issued for *any* key, and since a node's counters are node-wide (the `issued` floor)
 /// a context read from another key routinely names counters above this key's versions. A put
 /// with it is accepted and supersedes versions of this key that nobody read.
@@ -223,8 +224,7 @@ fn n5_every_home_down_then_back_one_by_one_with_a_wipe() {
 /// here the seal would have to record the highest counter per (actor, key), or the context carry
 /// its key.
 #[test]
-#[ignore = "reproduces a loss: a context read from another key passes the seal"]
-fn a_context_from_another_key_supersedes_unread_versions() {
+fn a_context_from_another_key_is_refused() {
     let mut sim = Simulation::new(config(9, 3, 3, 1, 1)).unwrap();
     let h = NodeId(0);
     sim.run_until(Time(500));
@@ -234,13 +234,10 @@ fn a_context_from_another_key_supersedes_unread_versions() {
     assert!(acked(&x), "X: {x:?}");
     let (_, ctx_b) = siblings(&get(&mut sim, h.0, "b", 400));
     let c = put(&mut sim, h.0, "a", "C", &ctx_b, 400);
-    match &c.body {
-        ReplyBody::Failed(e) => {
-            // What a key-bound seal would answer.
-            eprintln!("refused: {e}");
-            return;
-        }
-        body => assert!(acked(&c), "C: {body:?}"),
-    }
-    settle_and_check(&mut sim, "a", &["A", "C"]);
+    assert_eq!(
+        c.body,
+        ReplyBody::Failed(kvlab_core::RequestError::InvalidContext),
+        "a context read from another key must not supersede this key's versions"
+    );
+    settle_and_check(&mut sim, "a", &["A"]);
 }

@@ -12,7 +12,8 @@
 //!   one that superseded it): no test killed it, since the oracle's resurrection check is off
 //!   whenever `clock_prune_threshold > 0`, which is the default.
 //!
-//! The file also holds, ignored, reproductions of weaknesses of the history oracle itself.
+//! The file also guards a weakness of the history oracle itself that the review found (blind
+//! puts inheriting the client's last read), fixed since.
 
 use kvlab_core::{
     Config, Fault, MsgKind, Ratio, Reply, ReplyBody, Simulation, Time, VectorClock, Workload,
@@ -205,7 +206,6 @@ fn a_read_never_returns_a_version_next_to_its_successor() {
 /// durability check: a store that dropped them would pass. (The resurrection check, which would
 /// flag the bogus relation, is off whenever `clock_prune_threshold > 0`, the default.)
 #[test]
-#[ignore = "reproduces an oracle weakness: blind puts inherit the client's last read"]
 fn an_all_blind_workload_supersedes_nothing() {
     let mut sim = Simulation::new(Config {
         seed: 1,

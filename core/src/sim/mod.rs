@@ -23,7 +23,7 @@ use crate::types::{Actor, Key, NodeId, RequestId, Time};
 use crate::vclock::Dot;
 use queue::EventQueue;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::hash::Hasher;
 use std::sync::Arc;
 use trace::TraceHasher;
@@ -204,8 +204,9 @@ pub struct Simulation {
     history: History,
     /// Whether the history is bounded (see [`Simulation::set_history_bound`]).
     bounded: bool,
-    /// The highest counter each actor was seen to issue: a put whose context names more is refused.
-    issued: BTreeMap<Actor, u64>,
+    /// The highest counter each actor was seen to issue for each key: a put whose context names
+    /// more for its key is refused.
+    issued: HashMap<Key, BTreeMap<Actor, u64>>,
 }
 
 /// Acknowledged writes listed at most when the history is bounded.
@@ -253,7 +254,7 @@ impl Simulation {
             workload: None,
             history: History::new(n_, r_, w_, prune_),
             bounded: false,
-            issued: BTreeMap::new(),
+            issued: HashMap::new(),
         };
         if lossy {
             sim.history.on_fault();
@@ -660,7 +661,12 @@ impl Simulation {
             }
             NodeEvent::Wrote { req, key, dot } => {
                 self.history.on_wrote(*req, key, *dot);
-                let top = self.issued.entry(dot.actor).or_default();
+                let top = self
+                    .issued
+                    .entry(key.clone())
+                    .or_default()
+                    .entry(dot.actor)
+                    .or_default();
                 *top = (*top).max(dot.counter);
             }
             _ => {}
@@ -744,17 +750,20 @@ impl Simulation {
         }
     }
 
-    /// Whether a put's context names only writes that were made. Real stores hand clients an
-    /// opaque (often signed) context; here the simulator stands for that seal, so a context typed
-    /// by hand cannot claim dots no coordinator issued (and so supersede future writes).
+    /// Whether a put's context names only writes that were made *to its key*. Real stores hand
+    /// clients an opaque (often signed) context; here the simulator stands for that seal, so a
+    /// context typed by hand cannot claim dots no coordinator issued for the key (and so supersede
+    /// future writes), nor be carried over from another key: a node's counters are node-wide, so
+    /// another key's context would claim this key's older versions.
     fn context_is_sealed(&self, request: &Request) -> bool {
-        let Request::Put { context, .. } = request else {
+        let Request::Put { key, context, .. } = request else {
             return true;
         };
+        let issued = self.issued.get(key);
         context
             .entries()
             .iter()
-            .all(|e| e.counter <= self.issued.get(&e.actor).copied().unwrap_or(0))
+            .all(|e| e.counter <= issued.and_then(|m| m.get(&e.actor)).copied().unwrap_or(0))
     }
 
     fn fail_request(&mut self, req: RequestId, via: NodeId, e: RequestError) {
