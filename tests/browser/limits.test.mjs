@@ -21,10 +21,10 @@ async function frames(page, ms) {
 }
 
 test('the largest accepted settings play at 5× and the page keeps answering', async (t) => {
-  const big = '#seed=1&nodes=128&vnodes=64&n=7&r=7&w=7&lmin=5&lmax=10000&loss=0&wl=2000';
+  const big = '#seed=1&nodes=64&vnodes=32&n=5&r=5&w=5&lmin=5&lmax=10000&loss=0&wl=1000';
   const { page, errors } = await openPage(browser.context, `${server.url}${big}`);
   await ready(page);
-  assert.equal((await state(page)).nodes.length, 128, 'the cluster was built');
+  assert.equal((await state(page)).nodes.length, 64, 'the cluster was built');
   await page.selectOption('#speed', '8');
   await page.click('#play');
   await page.evaluate(() => window.kvlab.perf());
@@ -53,16 +53,16 @@ test('applying the largest accepted settings through the form takes under a seco
   const { page, errors } = await openPage(browser.context, server.url);
   await ready(page);
   await page.click('#cfg-toggle');
-  for (const [f, v] of [['nodes', '128'], ['vnodes', '64'], ['n', '7'], ['r', '7'], ['w', '7'], ['workload', '2000']]) {
+  for (const [f, v] of [['nodes', '64'], ['vnodes', '32'], ['n', '5'], ['r', '5'], ['w', '5'], ['workload', '1000']]) {
     await page.fill(`#cfg-${f}`, v);
   }
   const took = await page.evaluate(() => new Promise((done) => {
     const t0 = performance.now();
     document.querySelector('#cfg-apply').click();
-    const wait = () => (window.kvlab.state()?.nodes.length === 128 ? done(performance.now() - t0) : requestAnimationFrame(wait));
+    const wait = () => (window.kvlab.state()?.nodes.length === 64 ? done(performance.now() - t0) : requestAnimationFrame(wait));
     wait();
   }));
-  console.log(`# applying 128 nodes × 64 vnodes, N=R=W=7, 2000 clients: ${took.toFixed(0)} ms`);
+  console.log(`# applying 64 nodes × 32 vnodes, N=R=W=5, 1000 clients: ${took.toFixed(0)} ms`);
   t.diagnostic(`apply ${took.toFixed(0)} ms`);
   assert.ok(took < 1000, `the page froze ${took.toFixed(0)} ms applying`);
   assert.deepEqual(errors, []);
@@ -75,13 +75,13 @@ test('N past the page limit is refused next to the N field, and the page keeps w
   const s = await state(page);
   assert.ok(s, 'the page has state');
   const shown = `${s.errors.fragment ?? ''} ${s.errors.config ?? ''}`;
-  assert.match(shown, /between 1 and 7/, `the reason is shown: ${shown}`);
+  assert.match(shown, /between 1 and 5/, `the reason is shown: ${shown}`);
   await page.click('#cfg-toggle');
   await page.fill('#cfg-n', '40');
   await page.click('#cfg-apply');
   const err = page.locator('.field-error[data-field="n"]');
   await err.waitFor();
-  assert.match(await err.innerText(), /page keeps up to 7/);
+  assert.match(await err.innerText(), /page keeps up to 5/);
   await screenshot(page, 'limits-n-refused');
   await page.click('#play');
   await page.waitForTimeout(500);

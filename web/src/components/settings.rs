@@ -23,14 +23,14 @@ const FIELDS: [(&str, &str, &str); 9] = [
         "nodes",
         "physical nodes (1–128; up to 32 draw best)",
     ),
-    ("n", "N", "replicas per key (1–7)"),
+    ("n", "N", "replicas per key (1–5)"),
     ("r", "R", "read quorum"),
     ("w", "W", "write quorum"),
-    ("vnodes", "vnodes", "tokens per node (1–64)"),
+    ("vnodes", "vnodes", "tokens per node (1–32)"),
     ("latency_min_ms", "latency min", "ms"),
     ("latency_max_ms", "latency max", "ms (up to 10000)"),
     ("loss", "loss %", "messages dropped"),
-    ("workload", "clients", "background workload (0–2000)"),
+    ("workload", "clients", "background workload (0–1000)"),
 ];
 
 fn value_of(f: &Fragment, field: &str) -> String {
