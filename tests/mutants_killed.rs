@@ -305,3 +305,30 @@ fn a_node_reports_the_highest_counter_it_issued() {
     assert!(top >= 3, "S0 coordinated its own writes: {top}");
     assert_eq!(sim.nodes()[0].issued(), top);
 }
+
+/// Kills `Node::merkle_tree -> None` (found by cargo-mutants): a node shows the Merkle tree of
+/// every range it replicates (the page's Merkle tab reads it), and its root is the root the
+/// convergence check compares.
+#[test]
+fn a_node_shows_the_merkle_tree_of_each_range_it_replicates() {
+    let mut sim = Simulation::new(Config {
+        seed: 3,
+        nodes: 4,
+        vnodes: 2,
+        ..Config::default()
+    })
+    .unwrap();
+    sim.run_until(Time(300));
+    put(&mut sim, 0, "k", "v", &VectorClock::new(), 300);
+    let id = sim.nodes()[0].id();
+    let ranges: Vec<_> = sim.nodes()[0].ranges().collect();
+    assert!(!ranges.is_empty());
+    let node = sim.node_mut(id).expect("node 0");
+    for r in ranges {
+        let root = node.merkle_root(r).expect("it replicates r");
+        let tree = node
+            .merkle_tree(r)
+            .expect("a tree for each range it replicates");
+        assert_eq!(tree.root(), root);
+    }
+}
