@@ -6,22 +6,8 @@
 //! The last test reproduced a loss the store allowed (a context carried over from another key);
 //! the seal now binds a context to its key, and the test requires the put to be refused.
 
-use kvlab_core::{Config, Fault, MsgKind, NodeId, Reply, ReplyBody, Simulation, Time, VectorClock};
-use kvlab_support::{get, put, ring_walk, siblings};
-
-fn values_of(reply: &Reply) -> Vec<String> {
-    let (s, _) = siblings(reply);
-    let mut v: Vec<String> = s
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.value.as_bytes()).into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn acked(reply: &Reply) -> bool {
-    matches!(reply.body, ReplyBody::PutOk { .. })
-}
+use kvlab_core::{Config, Fault, MsgKind, NodeId, ReplyBody, Simulation, Time, VectorClock};
+use kvlab_support::{acked, get, put, ring_walk, siblings, values};
 
 /// Heals everything, restarts every node, lets gossip, handoff and anti-entropy finish, then asks
 /// the oracle and reads `key` through every home (twice: the first read's repair reaches every
@@ -41,7 +27,7 @@ fn settle_and_check(sim: &mut Simulation, key: &str, must_hold: &[&str]) {
         get(sim, h.0, key, 1_000);
     }
     for &h in &homes {
-        let values = values_of(&get(sim, h.0, key, 1_000));
+        let values = values(&get(sim, h.0, key, 1_000));
         for v in must_hold {
             assert!(
                 values.contains(&v.to_string()),

@@ -8,15 +8,8 @@
 //! the key under the same clock actor, so that dot's clock claimed the handed-off version, and a
 //! client who read only the newer version superseded one it never saw.
 
-use kvlab_core::{Config, Fault, ReplyBody, Simulation, Time, VectorClock};
-use kvlab_support::{get, put, ring_walk, siblings};
-
-fn values_of(reply: &kvlab_core::Reply) -> Vec<String> {
-    let (s, _) = siblings(reply);
-    s.iter()
-        .map(|v| String::from_utf8_lossy(v.value.as_bytes()).into_owned())
-        .collect()
-}
+use kvlab_core::{Config, Fault, Simulation, Time, VectorClock};
+use kvlab_support::{acked, get, put, ring_walk, siblings, values};
 
 /// Reproduction 1 for one seed; returns what a get through the first home returned at the end,
 /// or `None` when the put was not acknowledged (which is allowed: nothing was promised).
@@ -44,17 +37,17 @@ fn forwarded_put_through_a_non_replica(seed: u64) -> Option<Vec<String>> {
     sim.apply(Fault::Crash(b));
     sim.apply(Fault::Restart(b));
     let reply = put(&mut sim, a.0, "t", "v", &VectorClock::new(), 1_000);
-    let acked = matches!(reply.body, ReplyBody::PutOk { .. });
+    let was_acked = acked(&reply);
     for &h in homes {
         sim.apply(Fault::Restart(h));
     }
     sim.run_until(sim.now().plus(60_000));
     let oracle = sim.history().final_check(&sim);
     assert!(oracle.ok(), "seed {seed}: the oracle finds {oracle}");
-    if !acked {
+    if !was_acked {
         return None;
     }
-    Some(values_of(&get(&mut sim, homes[0].0, "t", 1_000)))
+    Some(values(&get(&mut sim, homes[0].0, "t", 1_000)))
 }
 
 #[test]
@@ -97,7 +90,7 @@ fn reproduction_2_a_stand_in_does_not_claim_versions_it_handed_off() {
     sim.run_until(sim.now().plus(wait));
     sim.apply(Fault::Partition(vec![h3]));
     let a = put(&mut sim, s.0, "k", "A", &VectorClock::new(), 400);
-    assert!(matches!(a.body, ReplyBody::PutOk { .. }), "A: {a:?}");
+    assert!(acked(&a), "A: {a:?}");
     sim.apply(Fault::Heal);
     sim.apply(Fault::Restart(h1));
     sim.run_until(sim.now().plus(wait));
@@ -110,14 +103,14 @@ fn reproduction_2_a_stand_in_does_not_claim_versions_it_handed_off() {
     sim.apply(Fault::Crash(h1));
     sim.run_until(sim.now().plus(wait));
     let b = put(&mut sim, s.0, "k", "B", &VectorClock::new(), 400);
-    assert!(matches!(b.body, ReplyBody::PutOk { .. }), "B: {b:?}");
+    assert!(acked(&b), "B: {b:?}");
 
     // 3. A client reads through H3 (R = 1), sees only B, and writes C over what it read.
     let read = get(&mut sim, h3.0, "k", 400);
-    assert_eq!(values_of(&read), vec!["B".to_string()], "H3 never saw A");
+    assert_eq!(values(&read), vec!["B".to_string()], "H3 never saw A");
     let (_, ctx) = siblings(&read);
     let c = put(&mut sim, h3.0, "k", "C", &ctx, 400);
-    assert!(matches!(c.body, ReplyBody::PutOk { .. }), "C: {c:?}");
+    assert!(acked(&c), "C: {c:?}");
 
     // 4. Heal; let handoff and read repair run; A must still be there, next to C.
     sim.apply(Fault::Restart(h1));
@@ -136,7 +129,7 @@ fn reproduction_2_a_stand_in_does_not_claim_versions_it_handed_off() {
         get(&mut sim, h.0, "k", 1_000);
     }
     for h in [h1, h2, h3] {
-        let values = values_of(&get(&mut sim, h.0, "k", 1_000));
+        let values = values(&get(&mut sim, h.0, "k", 1_000));
         assert!(
             values.contains(&"A".to_string()),
             "through {h}: A, acknowledged and never read, is gone: {values:?}"

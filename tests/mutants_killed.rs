@@ -16,28 +16,9 @@
 //! puts inheriting the client's last read), fixed since.
 
 use kvlab_core::{
-    Config, Fault, MsgKind, Ratio, Reply, ReplyBody, Simulation, Time, VectorClock, Workload,
+    Config, Fault, MsgKind, Ratio, ReplyBody, Simulation, Time, VectorClock, Workload,
 };
-use kvlab_support::{get, put, ring_walk, siblings};
-
-fn values_of(reply: &Reply) -> Vec<String> {
-    let (s, _) = siblings(reply);
-    let mut v: Vec<String> = s
-        .iter()
-        .map(|v| String::from_utf8_lossy(v.value.as_bytes()).into_owned())
-        .collect();
-    v.sort();
-    v
-}
-
-fn acked(reply: &Reply) -> bool {
-    matches!(reply.body, ReplyBody::PutOk { .. })
-}
-
-fn assert_oracle_ok(sim: &Simulation) {
-    let oracle = sim.history().final_check(sim);
-    assert!(oracle.ok(), "the oracle finds {oracle}");
-}
+use kvlab_support::{acked, assert_oracle_ok, get, put, ring_walk, siblings, values};
 
 /// Three nodes, every node a home of every key, no anti-entropy: only the messages of the test's
 /// own requests move versions.
@@ -71,14 +52,14 @@ fn a_wiped_node_writes_under_a_new_actor() {
     assert!(acked(&b), "B: {b:?}");
     // R = 1 through S answers from S alone, which holds only B.
     let read = get(&mut sim, s.0, "k", 400);
-    assert_eq!(values_of(&read), vec!["B".to_string()]);
+    assert_eq!(values(&read), vec!["B".to_string()]);
     let (_, ctx) = siblings(&read);
     let c = put(&mut sim, s.0, "k", "C", &ctx, 400);
     assert!(acked(&c), "C: {c:?}");
     sim.run_until(sim.now().plus(2_000));
     assert_oracle_ok(&sim);
     for h in ring_walk(&sim, "k") {
-        let values = values_of(&get(&mut sim, h.0, "k", 400));
+        let values = values(&get(&mut sim, h.0, "k", 400));
         assert!(
             values.contains(&"A".to_string()),
             "through {h}: A, never read by C's writer, is gone: {values:?}"
@@ -105,7 +86,7 @@ fn replicas_receive_the_coordinators_whole_set() {
     // R = 1 through H2 answers from H2's own copy: it must hold `a` next to `b`.
     let read = get(&mut sim, h2.0, "k", 400);
     assert_eq!(
-        values_of(&read),
+        values(&read),
         vec!["a".to_string(), "b".to_string()],
         "H2 received H1's whole set with b"
     );
@@ -170,7 +151,7 @@ fn a_hint_outlives_a_handoff_that_never_arrived() {
     sim.apply(Fault::Heal);
     sim.run_until(sim.now().plus(cleanup + 10_000));
     assert_oracle_ok(&sim);
-    let values = values_of(&get(&mut sim, h1.0, "k", 1_000));
+    let values = values(&get(&mut sim, h1.0, "k", 1_000));
     assert_eq!(values, vec!["A".to_string()], "the acknowledged A is gone");
 }
 
@@ -192,7 +173,7 @@ fn a_read_never_returns_a_version_next_to_its_successor() {
     assert!(acked(&y), "y: {y:?}");
     sim.apply(Fault::Heal);
     // Through H3 (R = 2): H3's own stale `x` and a replica's `y`.
-    let values = values_of(&get(&mut sim, h3.0, "k", 400));
+    let values = values(&get(&mut sim, h3.0, "k", 400));
     assert_eq!(values, vec!["y".to_string()], "x came back next to y");
     sim.run_until(sim.now().plus(2_000));
     assert_oracle_ok(&sim);
@@ -269,7 +250,7 @@ fn version_sets_read_back_from_the_cold_tier() {
         assert!(acked(&r));
     }
     for i in 0..40 {
-        let values = values_of(&get(&mut sim, 1, &format!("k{i}"), 200));
+        let values = values(&get(&mut sim, 1, &format!("k{i}"), 200));
         assert_eq!(values, vec![format!("value-{i}")], "k{i}");
     }
     assert!(

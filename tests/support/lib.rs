@@ -70,3 +70,22 @@ pub fn ring_walk(sim: &Simulation, key: &str) -> Vec<kvlab_core::NodeId> {
     let ring = sim.ring();
     ring.walk(ring.position_of_key(key)).collect()
 }
+
+/// The values of a successful get's siblings, as text, sorted.
+pub fn values(reply: &Reply) -> Vec<String> {
+    let (s, _) = siblings(reply);
+    let mut v: Vec<String> = s.iter().map(|v| v.value.to_text()).collect();
+    v.sort();
+    v
+}
+
+/// Whether a put was acknowledged.
+pub fn acked(reply: &Reply) -> bool {
+    matches!(reply.body, ReplyBody::PutOk { .. })
+}
+
+/// Asserts the history oracle's final verdict finds nothing wrong.
+pub fn assert_oracle_ok(sim: &Simulation) {
+    let oracle = sim.history().final_check(sim);
+    assert!(oracle.ok(), "the oracle finds {oracle}");
+}

@@ -3,7 +3,7 @@
 //! engine runs on one thread), so parallel tests do not disturb each other. The counts are
 //! deterministic: the same seed allocates the same bytes.
 
-use crate::driver::{config_of, engine_for};
+use crate::driver::engine_for;
 use crate::fragment::Fragment;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -34,6 +34,16 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static A: Counting = Counting;
 
+/// A cluster of `nodes` × `vnodes` with `wl` background clients.
+fn cluster(nodes: u16, vnodes: u16, wl: u32) -> Fragment {
+    Fragment {
+        nodes,
+        vnodes,
+        wl,
+        ..Fragment::default()
+    }
+}
+
 fn live() -> i64 {
     LIVE.with(Cell::get)
 }
@@ -42,7 +52,6 @@ fn live() -> i64 {
 /// a second as the page does; returns live bytes after each simulated-wall second.
 fn play(frag: &Fragment, speed: f64, seconds: usize) -> Vec<i64> {
     let mut e = engine_for(frag).expect("valid");
-    let _ = config_of(frag);
     let mut out = Vec::new();
     for _ in 0..seconds {
         for _ in 0..62 {
@@ -57,12 +66,7 @@ fn play(frag: &Fragment, speed: f64, seconds: usize) -> Vec<i64> {
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn measure_memory_32_nodes_heavy_fastest() {
-    let frag = Fragment {
-        nodes: 32,
-        vnodes: 8,
-        wl: 260,
-        ..Fragment::default()
-    };
+    let frag = cluster(32, 8, 260);
     let base = live();
     let mb: Vec<String> = play(&frag, 5.0, 120)
         .iter()
@@ -74,12 +78,7 @@ fn measure_memory_32_nodes_heavy_fastest() {
 #[test]
 #[ignore = "a measurement: run with --ignored --nocapture"]
 fn measure_snapshot_parts() {
-    let frag = Fragment {
-        nodes: 32,
-        vnodes: 8,
-        wl: 260,
-        ..Fragment::default()
-    };
+    let frag = cluster(32, 8, 260);
     let mut e = engine_for(&frag).expect("valid");
     for _ in 0..(62 * 20) {
         e.tick(16.0, 5.0, true);
@@ -116,12 +115,7 @@ fn play_events(e: &mut crate::engine::Engine, events: u64) {
 
 #[test]
 fn step_back_after_a_long_run_replays_a_bounded_number_of_events() {
-    let frag = Fragment {
-        nodes: 16,
-        vnodes: 4,
-        wl: 100,
-        ..Fragment::default()
-    };
+    let frag = cluster(16, 4, 100);
     let mut e = engine_for(&frag).expect("valid");
     play_events(&mut e, 50_000);
     e.step();
@@ -162,12 +156,7 @@ fn step_back_after_a_long_run_replays_a_bounded_number_of_events() {
 fn memory_stays_flat_while_playing() {
     // 16 nodes, 100 clients, fastest speed: after warm-up (snapshots filling) live bytes stay
     // within 10 % + 4 MB, and the whole engine stays far below the page's 256 MB ceiling.
-    let frag = Fragment {
-        nodes: 16,
-        vnodes: 4,
-        wl: 100,
-        ..Fragment::default()
-    };
+    let frag = cluster(16, 4, 100);
     let base = live();
     let mut e = engine_for(&frag).expect("valid");
     let mut samples = Vec::new();
