@@ -435,36 +435,63 @@ impl Engine {
         self.restore(target)
     }
 
+    /// The snapshot to replay from for a position of branch `actions`: the latest one `before` it,
+    /// or, when that would replay more than `MAX_REPLAY` events (only the start of the run is
+    /// older), the oldest one `after` it, with a notice starting with `verb`. The replay runs to
+    /// event `to` when the position's event count is known, else up to the later snapshot. Returns its index
+    /// and whether it landed after the position. Cloning a snapshot costs milliseconds, so only
+    /// the chosen one is cloned, by the caller.
+    fn replay_start(
+        &mut self,
+        actions: u64,
+        before: impl Fn(&Pos) -> bool,
+        after: impl Fn(&Pos) -> bool,
+        to: Option<u64>,
+        verb: &str,
+    ) -> Option<(usize, bool)> {
+        let same = |c: &Checkpoint| c.pos.actions == actions;
+        let i = self
+            .checkpoints
+            .iter()
+            .rposition(|c| same(c) && before(&c.pos))?;
+        let later = self
+            .checkpoints
+            .iter()
+            .position(|c| same(c) && after(&c.pos));
+        match later {
+            Some(j)
+                if to.unwrap_or(self.checkpoints[j].pos.events)
+                    - self.checkpoints[i].pos.events
+                    > MAX_REPLAY =>
+            {
+                self.notice = Some(format!(
+                    "{verb} {} s, the oldest moment kept; earlier ones need Reset and a replay",
+                    self.checkpoints[j].pos.now / 1000
+                ));
+                Some((j, true))
+            }
+            _ => Some((i, false)),
+        }
+    }
+
     /// Replays from the nearest snapshot to `target` (its `now` is only reached when it lies
     /// beyond the time of its last event).
     fn restore(&mut self, target: Pos) -> bool {
-        let Some(mut cp) = self
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.pos.actions == target.actions && c.pos.events <= target.events)
-            .cloned()
-        else {
+        let Some((i, landed)) = self.replay_start(
+            target.actions,
+            |p| p.events <= target.events,
+            |p| p.events > target.events,
+            Some(target.events),
+            "went back to",
+        ) else {
             return false;
         };
-        let mut target = target;
-        if target.events - cp.pos.events > MAX_REPLAY {
-            // Only the start of the run is older than the target: replaying from it could take
-            // seconds. Land on the oldest snapshot after the target instead, and say so.
-            if let Some(later) = self
-                .checkpoints
-                .iter()
-                .find(|c| c.pos.actions == target.actions && c.pos.events > target.events)
-                .cloned()
-            {
-                self.notice = Some(format!(
-                    "went back to {} s, the oldest moment kept; earlier ones need Reset and a replay",
-                    later.pos.now / 1000
-                ));
-                target = later.pos;
-                cp = later;
-            }
-        }
+        let target = if landed {
+            self.checkpoints[i].pos
+        } else {
+            target
+        };
+        let cp = self.checkpoints[i].clone();
         let mut sim = cp.sim;
         self.last_replay = target.events.saturating_sub(cp.pos.events);
         while sim.stats().events < target.events {
@@ -495,31 +522,17 @@ impl Engine {
             self.undo.push(self.pos());
             self.advance_to(t as f64);
         } else {
-            let actions = self.actions;
-            let Some(mut cp) = self
-                .checkpoints
-                .iter()
-                .rev()
-                .find(|c| c.pos.actions == actions && c.pos.now <= t)
-                .cloned()
-            else {
+            let Some((i, landed)) = self.replay_start(
+                self.actions,
+                |p| p.now <= t,
+                |p| p.now > t,
+                None,
+                "jumped to",
+            ) else {
                 return;
             };
-            let next = self
-                .checkpoints
-                .iter()
-                .find(|c| c.pos.actions == actions && c.pos.now > t);
-            let mut t = t;
-            if let Some(next) = next {
-                if next.pos.events - cp.pos.events > MAX_REPLAY {
-                    self.notice = Some(format!(
-                        "jumped to {} s, the oldest moment kept; earlier ones need Reset and a replay",
-                        next.pos.now / 1000
-                    ));
-                    t = next.pos.now;
-                    cp = next.clone();
-                }
-            }
+            let cp = self.checkpoints[i].clone();
+            let t = if landed { cp.pos.now } else { t };
             self.sim = cp.sim;
             let before = self.sim.stats().events;
             self.sim.run_until(Time(t));
