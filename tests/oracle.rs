@@ -33,6 +33,10 @@ fn a_bounded_history_stays_bounded_and_keeps_judging() {
         "{writes_30} → {writes_120} writes"
     );
     assert!(
+        kept_30 > 0 && kept_120 > 0,
+        "it remembers the open writes at least"
+    );
+    assert!(
         kept_120 as f64 <= 1.3 * kept_30 as f64 + 500.0,
         "remembered {kept_30} at 30 s and {kept_120} at 120 s: the window does not bound it"
     );

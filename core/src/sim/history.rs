@@ -974,6 +974,7 @@ mod tests {
     fn superseding_needs_a_read_and_follows_chains() {
         let mut h = History::new(3, 1, 1, false);
         put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
+        assert_eq!(h.unmatched_contexts(), 0);
         // A blind write supersedes nothing, even with a context that covers `a` (typed by hand).
         put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
         assert_eq!(h.unmatched_contexts(), 1);
@@ -1057,6 +1058,10 @@ mod tests {
         assert_eq!(h.live_violations(), 0, "{:?}", h.examples());
         assert_eq!(h.open.len(), 1);
         assert!(h.remembered() < 20, "remembers {}", h.remembered());
+        assert!(
+            h.remembered() >= h.open.len(),
+            "open writes are always remembered"
+        );
         // A stale replica returning a forgotten write is counted, not called a phantom.
         get(
             &mut h,
