@@ -119,3 +119,26 @@ fn no_false_suspicion_without_faults_or_loss() {
         assert_eq!(n.membership().members().len(), 16);
     }
 }
+
+/// The tours are the page's lessons: the oracle, judging by what their clients saw, must find
+/// nothing wrong at the end of any step (a tour that shows "lost writes" teaches a broken store).
+#[test]
+fn every_tour_step_passes_the_oracle() {
+    for sc in Scenario::all() {
+        let mut sim = sc.simulation();
+        for i in 0..sc.steps.len() {
+            sc.run_step(&mut sim, i);
+            let live = sim.history().live(&sim);
+            assert_eq!(
+                (live.lost, live.violations),
+                (0, 0),
+                "{} step {}: {:?}; examples {:?}",
+                sc.id,
+                i + 1,
+                live,
+                sim.history().examples()
+            );
+        }
+        kvlab_support::assert_oracle_ok(&sim);
+    }
+}

@@ -507,6 +507,12 @@ impl History {
                     self.open.insert(w);
                 }
                 self.supersede_read_from(w);
+                if client.is_none() {
+                    // A put's reply returns the version it wrote, clock and all: someone typing
+                    // puts by hand may pass that clock back as the next put's context, having
+                    // seen exactly this version (the §2 tour writes D2 over D1 this way).
+                    self.remember_read(&reply.key, version.clock(), vec![w]);
+                }
                 let key = reply.key.clone();
                 let mut frontier = self.frontier.remove(&key).unwrap_or_default();
                 frontier.retain(|&f| self.writes.contains_key(&f) && !self.is_ancestor(f, w));
@@ -530,11 +536,7 @@ impl History {
                         }
                     }
                 }
-                let reads = self.recent_reads.entry(key.clone()).or_default();
-                if reads.len() >= RECENT_READS {
-                    reads.pop_front();
-                }
-                reads.push_back((context.clone(), read.clone()));
+                self.remember_read(key, context.clone(), read.clone());
                 if let Some(c) = client {
                     self.client_reads
                         .insert(c, (key.clone(), context.clone(), read));
@@ -551,6 +553,15 @@ impl History {
             }
         }
         self.retire();
+    }
+
+    /// Remembers that a reply showed `writes` under `context`, for puts made by hand.
+    fn remember_read(&mut self, key: &Key, context: VectorClock, writes: Vec<W>) {
+        let reads = self.recent_reads.entry(key.clone()).or_default();
+        if reads.len() >= RECENT_READS {
+            reads.pop_front();
+        }
+        reads.push_back((context, writes));
     }
 
     /// Marks every write `w`'s writer read (and, transitively, theirs) as superseded.
@@ -975,8 +986,11 @@ mod tests {
         let mut h = History::new(3, 1, 1, false);
         put(&mut h, 1, "a", VectorClock::new(), dot(0, 1), true);
         assert_eq!(h.unmatched_contexts(), 0);
-        // A blind write supersedes nothing, even with a context that covers `a` (typed by hand).
-        put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        // A blind write supersedes nothing, even with a context that covers `a` (typed by hand,
+        // equal to no clock a reply showed).
+        let mut typed = ctx(dot(0, 1));
+        typed.set(NodeId(2), 1, Time(1));
+        put(&mut h, 2, "b", typed, dot(0, 2), true);
         assert_eq!(h.unmatched_contexts(), 1);
         assert_eq!(h.open.len(), 2);
         // Read `a` and `b`, write `c` over both: both are superseded, `c` is open.
@@ -999,6 +1013,17 @@ mod tests {
         // `d` read `c` (unacknowledged), whose writer read `a` and `b`: all three settle.
         assert_eq!(h.open.iter().copied().collect::<Vec<_>>(), vec![3]);
         assert_eq!(h.superseded, 2);
+    }
+
+    #[test]
+    fn a_put_reply_is_a_read_for_puts_by_hand() {
+        // The §2 tour writes D2 with the clock D1's put reply showed: D2 read D1.
+        let mut h = History::new(3, 3, 3, false);
+        put(&mut h, 1, "D1", VectorClock::new(), dot(0, 1), true);
+        put(&mut h, 2, "D2", ctx(dot(0, 1)), dot(0, 2), true);
+        assert_eq!(h.unmatched_contexts(), 0);
+        assert_eq!(h.superseded, 1);
+        assert_eq!(h.open.iter().copied().collect::<Vec<_>>(), vec![1]);
     }
 
     #[test]
