@@ -3,7 +3,7 @@
 use kvlab_core::{
     Config, Fault, NodeId, ReplyBody, Request, RequestError, Simulation, Time, Value, VectorClock,
 };
-use kvlab_support::{cfg, get, put, siblings};
+use kvlab_support::{cfg, get, put, run_to, siblings};
 
 #[test]
 fn a_write_reaches_n_replicas_and_any_node_can_read_it() {
@@ -147,4 +147,38 @@ fn blind_writes_become_siblings_not_silent_overwrites() {
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].value, Value::from("merged"));
     assert!(sim.now() > Time(0));
+}
+
+/// The page shows where a request went: the forward from a node off the key's preference list to
+/// its first node, and the replicas that coordinator asked, stand-ins with the home they hold a
+/// hint for.
+#[test]
+fn a_requests_route_shows_its_forward_and_its_replicas_with_hints() {
+    let mut sim = Simulation::new(cfg(6, 3)).unwrap();
+    let walk = kvlab_support::ring_walk(&sim, "k");
+    run_to(&mut sim, 300);
+    let r = put(&mut sim, walk[3].0, "k", "v", &VectorClock::new(), 500);
+    assert_eq!(r.coordinator, walk[0], "{r:?}");
+    let route = sim.route(r.req).expect("a request by hand keeps its route");
+    assert_eq!(route.forwards, vec![(walk[3], walk[0])]);
+    let mut asked = route.replicas.clone();
+    asked.sort();
+    let mut homes = vec![(walk[1], None), (walk[2], None)];
+    homes.sort();
+    assert_eq!(
+        asked, homes,
+        "the coordinator writes itself and asks the two other homes"
+    );
+
+    // With the second home down and known to be, its replica goes to the next node, with a hint.
+    sim.apply(Fault::Crash(walk[1]));
+    let t = sim.now().ms() + sim.config().t_fail_ms + 1_500;
+    run_to(&mut sim, t);
+    let r = put(&mut sim, walk[0].0, "k", "w", &VectorClock::new(), 500);
+    let route = sim.route(r.req).unwrap();
+    assert!(route.forwards.is_empty());
+    assert!(
+        route.replicas.contains(&(walk[3], Some(walk[1]))),
+        "{route:?}"
+    );
 }

@@ -93,8 +93,8 @@ pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
     bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History,
-    LiveVerdict, LostWrite, OracleReport, SimStats, Simulation, StepInfo, StepKind, TraceEvent,
-    TraceKind, Violation, Workload, ACKED_KEPT,
+    LiveVerdict, LostWrite, OracleReport, Route, SimStats, Simulation, StepInfo, StepKind,
+    TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,

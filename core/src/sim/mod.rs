@@ -207,7 +207,23 @@ pub struct Simulation {
     /// The highest counter each actor was seen to issue for each key: a put whose context names
     /// more for its key is refused.
     issued: HashMap<Key, BTreeMap<Actor, u64>>,
+    /// Where each request made through [`Simulation::submit`] went (see [`Route`]).
+    routes: BTreeMap<RequestId, Route>,
 }
+
+/// Where a request made through [`Simulation::submit`] travelled: the nodes that passed it on
+/// towards its key's preference list, and the replicas its coordinator asked (a stand-in with the
+/// home it holds a hint for). Read off the messages sent, so it shows what the nodes did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Route {
+    /// Each forward: (from, to), in order.
+    pub forwards: Vec<(NodeId, NodeId)>,
+    /// Each replica the coordinator sent the request to, and the home it stands in for.
+    pub replicas: Vec<(NodeId, Option<NodeId>)>,
+}
+
+/// Routes of requests made through [`Simulation::submit`] the simulator remembers.
+const ROUTES_KEPT: usize = 256;
 
 /// Acknowledged writes listed at most when the history is bounded.
 pub const ACKED_KEPT: usize = 4_096;
@@ -255,6 +271,7 @@ impl Simulation {
             history: History::new(n_, r_, w_, prune_),
             bounded: false,
             issued: HashMap::new(),
+            routes: BTreeMap::new(),
         };
         if lossy {
             sim.history.on_fault();
@@ -394,6 +411,35 @@ impl Simulation {
     /// The reply to `req`, once it came (recent requests only).
     pub fn reply(&self, req: RequestId) -> Option<&Reply> {
         self.replies.get(&req).map(|(_, r)| r)
+    }
+
+    /// Where request `req` (made through [`Simulation::submit`]) went so far.
+    pub fn route(&self, req: RequestId) -> Option<&Route> {
+        self.routes.get(&req)
+    }
+
+    fn note_route(&mut self, from: NodeId, to: NodeId, msg: &Msg) {
+        let (req, replica) = match msg {
+            Msg::Forward { req, .. } => (*req, None),
+            Msg::Put { req, hint, .. } => (*req, Some((to, *hint))),
+            Msg::Get { req, .. } => (*req, Some((to, None))),
+            _ => return,
+        };
+        if self
+            .outstanding
+            .get(&req)
+            .is_none_or(|o| o.client.is_some())
+        {
+            return;
+        }
+        if !self.routes.contains_key(&req) && self.routes.len() >= ROUTES_KEPT {
+            self.routes.pop_first();
+        }
+        let route = self.routes.entry(req).or_default();
+        match replica {
+            None => route.forwards.push((from, to)),
+            Some(r) => route.replicas.push(r),
+        }
     }
 
     /// Messages in the network now, in no particular order.
@@ -582,6 +628,7 @@ impl Simulation {
     }
 
     fn send(&mut self, from: NodeId, to: NodeId, msg: Msg) {
+        self.note_route(from, to, &msg);
         let kind = msg.kind();
         let bytes = msg.wire_bytes() as u32;
         let latency = self.net_rng.range_inclusive(self.latency.0, self.latency.1);
