@@ -164,10 +164,10 @@ impl Scenario {
             ));
         }
         let steps = vec![
-            step(vec![], 0, "Three nodes, each a hash table of keys to versions (seed §1a). Select a node to see its storage.", "storage", Some(0)),
-            step(writes, 400, "Six JSON documents are written. Each node compresses what it stores (LZ4): the inspector shows raw and stored size, and the compression ratio.", "storage", Some(0)),
-            step(more, 900, "24 more documents no longer fit the 4 KiB memory budget: the least recently used entries move to the cold tier on disk (seed §1b).", "storage", Some(0)),
-            step(vec![get(0, &key)], 1_300, "Reading user:0, which went cold, reads it from disk and promotes it back to memory: frequently used data stays hot.", "storage", Some(0)),
+            step(vec![], 0, "Three nodes, each a hash table of keys to versions. Select a node to see its storage.", "storage", Some(0)),
+            step(writes, 400, "Six JSON documents are written. Each node compresses what it stores with LZ4: the inspector shows each entry's stored and raw size, and what share of the raw bytes the node stores.", "storage", Some(0)),
+            step(more, 900, "24 more documents do not fit the 4 KiB memory budget, so some move to the cold tier on disk. The store picks them with S3-FIFO: a new entry waits in a small queue, and one not used again while there goes to disk first; one used again moves to a main queue and stays in memory longer.", "storage", Some(0)),
+            step(vec![get(0, &key)], 1_300, "Reading user:0, which went cold, reads it from disk and brings it back to memory: its tier shows hot again.", "storage", Some(0)),
         ];
         Scenario {
             id: "s1".into(),
@@ -193,11 +193,11 @@ impl Scenario {
         };
         let key = Key::from("cart");
         let steps = vec![
-            step(vec![put(0, &key, "D1", &[])], 300, "A client writes D1 through Sx. Sx coordinates the write and increments its own counter: D1([Sx,1]).", "client", Some(0)),
-            step(vec![put(0, &key, "D2", &[(0, 1)])], 600, "The client updates the item through Sx again, passing the context [Sx,1] it read. D2([Sx,2]) descends from D1, so D1 is dropped.", "client", Some(0)),
-            step(vec![put(1, &key, "D3", &[(0, 2)]), put(2, &key, "D4", &[(0, 2)])], 900, "Two clients update D2 at the same time, one through Sy and one through Sz: D3([Sx,2],[Sy,1]) and D4([Sx,2],[Sz,1]). Neither clock descends from the other.", "storage", Some(0)),
-            step(vec![get(0, &key)], 1_200, "A read finds both versions: they are concurrent, so the store keeps both as siblings and returns them with their merged context.", "client", Some(0)),
-            step(vec![put(0, &key, "D5", &[(0, 2), (1, 1), (2, 1)])], 1_500, "The client reconciles D3 and D4 and writes back through Sx with the merged context: D5([Sx,3],[Sy,1],[Sz,1]) supersedes both, on every replica.", "storage", Some(0)),
+            step(vec![put(0, &key, "D1", &[])], 300, "A client writes D1 through Sx, with no context (a blind write). Sx coordinates it and names the write with a dot, its own next counter: D1 is dot (Sx,1), having seen nothing; as one vector clock, [Sx,1].", "client", Some(0)),
+            step(vec![put(0, &key, "D2", &[(0, 1)])], 600, "The client updates the item through Sx again, passing back as context the clock D1's put reply returned, [Sx,1]. D2 is dot (Sx,2) having seen [Sx,1]: D1's dot is in D2's context, so D1 is superseded and dropped.", "client", Some(0)),
+            step(vec![put(1, &key, "D3", &[(0, 2)]), put(2, &key, "D4", &[(0, 2)])], 900, "Two clients update D2 at the same time, one through Sy and one through Sz, both with D2's clock [Sx,2] as context: D3 is dot (Sy,1), D4 is dot (Sz,1). Neither context holds the other's dot, so neither supersedes the other: Sx keeps both, as siblings.", "storage", Some(0)),
+            step(vec![get(0, &key)], 1_200, "A read finds both versions. They are concurrent, so the store returns both, with one context that merges theirs: [Sx,2][Sy,1][Sz,1].", "client", Some(0)),
+            step(vec![put(0, &key, "D5", &[(0, 2), (1, 1), (2, 1)])], 1_500, "The client reconciles D3 and D4 and writes D5 through Sx with that merged context. D5 is dot (Sx,3); its context holds both (Sy,1) and (Sz,1), so it supersedes D3 and D4 on every replica. As one vector clock: [Sx,3][Sy,1][Sz,1].", "storage", Some(0)),
         ];
         Scenario {
             id: "s2".into(),
@@ -219,10 +219,10 @@ impl Scenario {
         };
         let t_fail = config.t_fail_ms;
         let steps = vec![
-            step(vec![], 1_000, "Every 100 ms each node increments its heartbeat counter and gossips its membership list to one random peer (seed §3a–c).", "membership", Some(0)),
+            step(vec![], 1_000, "Every 100 ms each node increments its own heartbeat counter and gossips the members it believes alive, with their heartbeats, to one random peer. Each node notes, on its own clock, when it last saw each member's heartbeat go up.", "membership", Some(0)),
             step(vec![Action::Fault(Fault::Crash(NodeId(3)))], 1_100, "S3 crashes. Its heartbeat stops increasing, but nobody can tell yet: the others still see the last counter they heard.", "membership", Some(0)),
-            step(vec![], 1_000 + t_fail + 1_500, "After t_fail without an increase of S3's heartbeat, each node marks S3 offline on its own (seed §3e): every live node's table shows it.", "membership", Some(0)),
-            step(vec![Action::Fault(Fault::Restart(NodeId(3)))], 1_000 + t_fail + 3_000, "S3 restarts and gossips a higher heartbeat; it spreads and every node marks S3 alive again.", "membership", Some(0)),
+            step(vec![], 1_000 + t_fail + 1_500, &format!("After T_fail = {} s without an increase of S3's heartbeat, by its own clock, each node marks S3 offline on its own: every live node's table shows it.", t_fail / 1000), "membership", Some(0)),
+            step(vec![Action::Fault(Fault::Restart(NodeId(3)))], 1_000 + t_fail + 3_000, "S3 restarts. Its heartbeat starts again from the time in ms, above anything gossiped before the crash; it spreads and every node marks S3 alive again.", "membership", Some(0)),
         ];
         Scenario {
             id: "s3".into(),
@@ -252,14 +252,14 @@ impl Scenario {
         let (coord, owner, stand_in) = (walk[0], walk[2], walk[3]);
         let t = config.t_fail_ms + 1_500;
         let caption3 = format!(
-            "A client writes cart through {coord}. {owner} is offline, so the coordinator skips it and sends its replica to {stand_in}, the next healthy node on the ring, with a hint naming {owner} (seed §4). W=2 acks arrive: the write succeeds."
+            "A client writes cart through {coord}. {owner} is offline, so the coordinator skips it and sends its replica to {stand_in}, the next healthy node on the ring, with a hint naming {owner}. W=2 acks arrive: the write succeeds. The pink badge on {stand_in} counts the hints it holds."
         );
         let caption4 = format!(
             "{owner} restarts. When gossip shows it alive, {stand_in} hands the hinted replica to {owner} and deletes the hint once {owner} acknowledges."
         );
         let steps = vec![
             step(vec![], 500, &format!("The preference list of cart is {}, {}, {}: its first three distinct nodes clockwise on the ring.", walk[0], walk[1], walk[2]), "hints", Some(stand_in.0)),
-            step(vec![Action::Fault(Fault::Crash(owner))], 500 + t, &format!("{owner} crashes; after t_fail the others' gossip marks it offline."), "membership", Some(coord.0)),
+            step(vec![Action::Fault(Fault::Crash(owner))], 500 + t, &format!("{owner} crashes; after T_fail ({} s) without a heartbeat from it, the others mark it offline.", config.t_fail_ms / 1000), "membership", Some(coord.0)),
             step(vec![put(coord.0, &key, "hinted", &[])], 500 + t + 400, &caption3, "hints", Some(stand_in.0)),
             step(vec![Action::Fault(Fault::Restart(owner))], 500 + t + 3_500, &caption4, "hints", Some(stand_in.0)),
         ];
@@ -312,10 +312,10 @@ impl Scenario {
         let mut cut = vec![Action::Fault(Fault::Partition(vec![NodeId(1)]))];
         cut.extend(late);
         let steps = vec![
-            step(writes, 600, "40 keys are written with N=3. Each node keeps, per key range, a Merkle tree: keys hashed into 16 buckets, one hash per bucket, hashed upwards to a root (seed §5 steps 1–4).", "merkle", Some(1)),
+            step(writes, 600, "40 keys are written with N=3. Each node keeps, per key range, a Merkle tree: keys hashed into 16 buckets, one hash per bucket, hashed upwards to a root.", "merkle", Some(1)),
             step(cut, 1_000, "S1 is cut off while three more keys are written (W=1), so S1's trees now differ from its peers' in a few buckets.", "merkle", Some(1)),
             step(vec![Action::Fault(Fault::Heal), Action::AntiEntropy(NodeId(1))], 1_600, "The partition heals and S1 compares roots with its peers. Where roots differ they walk down only the differing subtrees and exchange the keys of the differing buckets only.", "merkle", Some(1)),
-            step(vec![Action::Fault(Fault::Wipe(NodeId(1)))], 1_700, "S1's disk is replaced: all its data is gone (a permanent failure). Every one of its buckets now differs.", "storage", Some(1)),
+            step(vec![Action::Fault(Fault::Wipe(NodeId(1)))], 1_700, "S1's disk is replaced: all its data is gone (a permanent failure). Its trees are now empty, so every bucket in which its peers hold keys differs.", "merkle", Some(1)),
             step(vec![Action::AntiEntropy(NodeId(1))], 2_600, "Anti-entropy restores S1 from its peers, range by range, until every root matches again.", "merkle", Some(1)),
         ];
         Scenario {

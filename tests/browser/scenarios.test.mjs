@@ -27,6 +27,11 @@ async function next(page) {
   assert.equal(await page.locator('#caption').innerText(), s.scenario.caption, 'the caption shown is the step\'s');
   assert.equal(s.panel, s.scenario.panel, 'the step opens its panel');
   if (s.scenario.focus !== null) assert.equal(s.selected, s.scenario.focus, 'and selects its node');
+  // A tour teaches a store that keeps its writes: the oracle, judging by what the tour's clients
+  // saw, finds nothing wrong at any step.
+  assert.equal(s.invariants.lost, 0, `no lost write at step ${s.scenario.step + 1}`);
+  assert.equal(s.invariants.anomalies, 0, `no anomaly at step ${s.scenario.step + 1}`);
+  assert.match(await page.locator('#lost').innerText(), /lost writes 0/);
   return s;
 }
 
@@ -42,7 +47,7 @@ test('§1: entries show stored and raw size and the compression ratio, go cold p
   // The inspector shows each entry's stored and raw size and the node's compression ratio.
   assert.equal(await page.locator('#storage-table tbody tr').count(), 6);
   assert.match(await page.locator('#storage-table').innerText(), /\d+ B \/ \d+ B/);
-  assert.match(await page.locator('#panel-storage').innerText(), /compression \d+\.\d\d×/);
+  assert.match(await page.locator('#panel-storage').innerText(), /stored \d+ % of raw/);
   s = await next(page);
   assert.equal(key(s.nodes[0], 'user:0').tier, 'cold', 'user:0 went cold');
   assert.ok(s.nodes[0].store.some((r) => r.tier === 'hot'), 'recent entries stay hot');
@@ -59,13 +64,16 @@ test('§2: D3 and D4 become siblings [Sx,2][Sy,1] and [Sx,2][Sz,1]; D5 [Sx,3][Sy
   assert.deepEqual(clocks(key((await state(page)).nodes[0], 'cart')), ['[Sx,1]']);
   let s = await next(page);
   assert.deepEqual(clocks(key(s.nodes[0], 'cart')), ['[Sx,2]']);
+  // The caption: "D2 is dot (Sx,2) having seen [Sx,1]": the client panel shows it.
+  assert.match(await page.locator('#replies li').first().innerText(), /D2\s*\(Sx,2\)\s*saw\s*\[Sx,1\]/);
   s = await next(page);
   for (const n of s.nodes) {
     assert.deepEqual(clocks(key(n, 'cart')), ['[Sx,2][Sy,1]', '[Sx,2][Sz,1]'], `${n.name} keeps both siblings`);
   }
   const table = await page.locator('#storage-table').innerText();
-  assert.match(table, /\[Sx,2\]\[Sy,1\]/);
-  assert.match(table, /\[Sx,2\]\[Sz,1\]/);
+  // The caption: "D3 is dot (Sy,1), D4 is dot (Sz,1)", both having seen [Sx,2].
+  assert.match(table, /D3\s*\(Sy,1\)\s*saw\s*\[Sx,2\]/);
+  assert.match(table, /D4\s*\(Sz,1\)\s*saw\s*\[Sx,2\]/);
   await screenshot(page, 'scenario-s2-siblings');
   s = await next(page);
   const read = s.console.find((r) => r.op === 'get');
@@ -73,6 +81,8 @@ test('§2: D3 and D4 become siblings [Sx,2][Sy,1] and [Sx,2][Sz,1]; D5 [Sx,3][Sy
   assert.deepEqual(read.siblings.map((x) => x.clock).sort(), ['[Sx,2][Sy,1]', '[Sx,2][Sz,1]']);
   assert.equal(read.context, '[Sx,2][Sy,1][Sz,1]');
   assert.match(await page.locator('#resolve').innerText(), /2 siblings/);
+  const why = await page.locator('#why-concurrent').innerText();
+  assert.ok(why.includes('(Sy,1) saw [Sx,2]') && why.includes('(Sz,1) saw [Sx,2]'), why);
   await screenshot(page, 'scenario-s2-read');
   s = await next(page);
   for (const n of s.nodes) {
@@ -80,7 +90,7 @@ test('§2: D3 and D4 become siblings [Sx,2][Sy,1] and [Sx,2][Sz,1]; D5 [Sx,3][Sy
     assert.deepEqual(clocks(row), ['[Sx,3][Sy,1][Sz,1]'], `${n.name} holds only D5`);
     assert.equal(row.siblings[0].value, 'D5');
   }
-  assert.match(await page.locator('#storage-table').innerText(), /D5\s*\[Sx,3\]\[Sy,1\]\[Sz,1\]/);
+  assert.match(await page.locator('#storage-table').innerText(), /D5\s*\(Sx,3\)\s*saw\s*\[Sx,2\]\[Sy,1\]\[Sz,1\]/);
   await screenshot(page, 'scenario-s2-end');
   assert.deepEqual(errors, []);
 });
@@ -105,7 +115,7 @@ test('§2a in the console: read the siblings, write a merged value back with the
     return c.op === 'get' && !c.pending;
   }, null, { timeout: 15000 });
   s = await state(page);
-  assert.deepEqual(s.console[0].siblings, [{ value: 'D3+D4', clock: '[Sx,3][Sy,1][Sz,1]' }]);
+  assert.deepEqual(s.console[0].siblings, [{ value: 'D3+D4', clock: '[Sx,3][Sy,1][Sz,1]', dot: '(Sx,3)', context: '[Sx,2][Sy,1][Sz,1]' }]);
   assert.equal(s.console[0].coordinator, 'Sz');
   assert.equal(await page.locator('#resolve').count(), 0, 'nothing left to resolve');
   await screenshot(page, 'console-resolved');
@@ -147,6 +157,10 @@ test('§4: a sloppy quorum stores a hint on the stand-in, handed off and deleted
   assert.equal(s.selected, standIn.id, 'the page shows the stand-in');
   assert.match(await page.locator('#hints-list').innerText(), new RegExp(`for ${owner.name}`));
   assert.ok(s.console.some((r) => r.op === 'put' && r.ok), 'W=2 acks: the write succeeded');
+  // The ring draws the stand-in's line, labelled with the home it holds the hint for.
+  assert.equal(await page.locator('#ring .hint-label').textContent(), `hint for ${owner.name}`);
+  const put = s.console.find((r) => r.op === 'put');
+  assert.ok(put.replicas.includes(`${standIn.name} (hint for ${owner.name})`), JSON.stringify(put));
   await screenshot(page, 'scenario-s4-hint');
   s = await next(page);
   assert.ok(s.nodes.every((n) => n.hints.length === 0), 'the hint was delivered and deleted');

@@ -99,7 +99,7 @@ fn unreachable_engine() -> Engine {
 fn scenario_labels() -> Vec<(String, String)> {
     Scenario::all()
         .into_iter()
-        .map(|s| (s.id.clone(), format!("§{} {}", s.section, s.title)))
+        .map(|s| (s.id.clone(), format!("{}. {}", s.section, s.title)))
         .collect()
 }
 
@@ -239,6 +239,11 @@ impl Page {
             }
             Cmd::Speed(i) => {
                 self.driver.borrow_mut().speed = i.min(SPEEDS.len() - 1);
+            }
+            Cmd::ToggleKind(k) => {
+                let mut d = self.driver.borrow_mut();
+                d.hidden ^= 1u16.checked_shl(u32::from(k)).unwrap_or(0);
+                d.dirty = true;
             }
             Cmd::Seed(text) => {
                 let t = text.trim();
@@ -509,15 +514,13 @@ pub fn app() -> Html {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
+                    // Keys drive playback unless a text field has focus: a button or a menu
+                    // that kept focus after a click must not take Space (it would send the last
+                    // request again).
                     let typing = e
                         .target()
                         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .is_some_and(|el| {
-                            matches!(
-                                el.tag_name().as_str(),
-                                "INPUT" | "SELECT" | "TEXTAREA" | "BUTTON"
-                            ) && !(el.tag_name() == "BUTTON" && e.key() != " ")
-                        });
+                        .is_some_and(|el| is_text_field(&el));
                     if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
                         return;
                     }
@@ -536,6 +539,21 @@ pub fn app() -> Html {
                     on_key.emit(cmd);
                 },
             );
+            // Buttons and menus give focus back after a click or a choice, so the next Space
+            // plays or pauses instead of pressing them again.
+            let blur = |ev: &Event| {
+                if let Some(el) = ev
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                    .filter(|el| !is_text_field(el))
+                    .and_then(|el| el.closest("button, select, input").ok().flatten())
+                    .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = el.blur();
+                }
+            };
+            let clicks = EventListener::new(&doc, "click", blur);
+            let changes = EventListener::new(&doc, "change", blur);
             let win = gloo::utils::window();
             let page2 = page.clone();
             let hash = EventListener::new(&win, "hashchange", move |_| {
@@ -567,6 +585,8 @@ pub fn app() -> Html {
                 drop(resize);
                 drop(handle.borrow_mut().take());
                 drop(keys);
+                drop(clicks);
+                drop(changes);
                 drop(hash);
             }
         });
@@ -596,13 +616,7 @@ pub fn app() -> Html {
     let invariants = d.engine.invariants().clone();
     let names = d.engine.names().to_vec();
     let now = d.engine.display_now();
-    let span = {
-        let c = d.engine.config();
-        (c.latency_max_ms * 8)
-            .max(c.gossip_interval_ms * 3)
-            .max(100)
-    };
-    let t0 = (now as u64).saturating_sub(span);
+    let t0 = d.timeline_start(now as u64);
     let console = d.engine.console();
     let errors = d.errors.clone();
     let frag = d.frag.clone();
@@ -613,6 +627,7 @@ pub fn app() -> Html {
     let notice = d.engine.notice().map(str::to_string);
     let lagging = d.playing && d.engine.lagging();
     let loss = d.frag.loss;
+    let hidden = d.hidden;
     let caption = {
         let c = d.engine.config();
         format!(
@@ -667,7 +682,7 @@ pub fn app() -> Html {
             }
             <div class="body">
                 { narration(&narration::Props { scenario: scenario.clone(), scenarios, loss,
-                    picking: ui.picking, pick, partitioned, on: on.clone() }) }
+                    picking: ui.picking, pick, partitioned, hidden, on: on.clone() }) }
                 <section class="center">
                     <Ring ring={ring} badges={badges} selected={ui.selected} ranges={ranges}
                         hover_key={ui.hover_key.clone().or_else(|| scenario.as_ref().map(|s| s.key.clone()).filter(|k| k != "-"))} menu={ui.menu} picking={ui.picking}
@@ -677,9 +692,24 @@ pub fn app() -> Html {
                 { inspector(&inspector::Props { detail, merkle, panel: ui.panel, console,
                     names: names.clone(), console_error: errors.console.clone(), default_key, on: on.clone() }) }
             </div>
-            { timeline_view(&timeline::Props { canvas: timeline.clone(), t0, now: now as u64, on: on.clone() }) }
+            { timeline_view(&timeline::Props { canvas: timeline.clone(), t0, now: now as u64, lanes: names.len(), on: on.clone() }) }
             { status(&status::Props { metrics, invariants, trace_hash, notice, lagging }) }
             if ui.help { { help(&help::Props { on }) } }
         </main>
+    }
+}
+
+/// Whether keys typed into `el` are text: an input that takes text, a text area, or an editable
+/// element. Buttons, menus, sliders and check boxes are not.
+fn is_text_field(el: &web_sys::Element) -> bool {
+    match el.tag_name().as_str() {
+        "TEXTAREA" => true,
+        "INPUT" => !matches!(
+            el.get_attribute("type").unwrap_or_default().as_str(),
+            "range" | "checkbox" | "radio" | "button" | "submit" | "color"
+        ),
+        _ => el
+            .get_attribute("contenteditable")
+            .is_some_and(|v| v != "false"),
     }
 }

@@ -5,7 +5,7 @@
 use crate::engine::Engine;
 use crate::format::{kind_colour, node_colour};
 use crate::fragment::Fragment;
-use crate::geometry::{self, angle_of, BADGE_R, VIEW_HALF};
+use crate::geometry::{self, angle_of, VIEW_HALF};
 use crate::state::Ui;
 use crate::view::{Arrow, Death, Flight};
 use kvlab_core::{Config, Ratio};
@@ -24,8 +24,9 @@ pub const SPEEDS: [(f64, &str); 9] = [
     (2.0, "2×"),
     (5.0, "5×"),
 ];
-/// The default speed: a 30 ms message takes 300 ms on screen.
-pub const DEFAULT_SPEED: usize = 3;
+/// The default speed, 0.5×: a crash is noticed (T_fail = 2 s) within about 5 s on screen, and a
+/// 30 ms message still crosses in 60 ms. Slower speeds show single messages better.
+pub const DEFAULT_SPEED: usize = 5;
 
 /// Errors shown in place, next to what caused them.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -70,6 +71,9 @@ pub struct Driver {
     pub dirty: bool,
     /// The slowest recent (tick, draw, check, render) times, ms, for `kvlab.perf()`.
     pub perf: [f64; 4],
+    /// Message kinds not drawn, one bit per kind (`MsgKind::ALL` order): the legend toggles them.
+    /// Tours hide gossip unless it is their lesson.
+    pub hidden: u16,
     flights: Vec<Flight>,
     deaths: Vec<Death>,
     /// The timeline as last drawn: its layout and arrows, for clicks.
@@ -81,6 +85,32 @@ pub fn timeline_span(cfg: &Config) -> u64 {
     (cfg.latency_max_ms * 8)
         .max(cfg.gossip_interval_ms * 3)
         .max(100)
+}
+
+/// The message kinds a page showing `engine` hides at first: gossip during a tour whose lesson
+/// is not gossip, so the tour's own messages stand out (the legend shows it again).
+pub fn quiet_kinds(engine: &Engine) -> u16 {
+    match engine.scenario_id() {
+        Some(id) if id != "s3" => 1 << GOSSIP,
+        _ => 0,
+    }
+}
+
+/// The index of gossip in `MsgKind::ALL`.
+const GOSSIP: u8 = 0;
+
+impl Driver {
+    /// The earliest time the timeline shows at `now`: one span back, and in a tour back to the
+    /// start of the step (up to 8 s), so the step's own messages stay in view until Next.
+    pub fn timeline_start(&self, now: u64) -> u64 {
+        let t0 = now.saturating_sub(timeline_span(self.engine.config()));
+        match self.engine.step_started() {
+            Some(started) if now.saturating_sub(started) <= 8_000 => {
+                t0.min(started.saturating_sub(20))
+            }
+            _ => t0,
+        }
+    }
 }
 
 /// Messages in flight drawn at most on the ring.
@@ -177,6 +207,7 @@ pub fn engine_for(f: &Fragment) -> Result<Engine, (String, String)> {
 impl Driver {
     /// A driver around `engine`.
     pub fn new(engine: Engine, frag: Fragment) -> Driver {
+        let hidden = quiet_kinds(&engine);
         let mut d = Driver {
             engine,
             playing: false,
@@ -192,6 +223,7 @@ impl Driver {
             dots: Vec::new(),
             dirty: true,
             perf: [0.0; 4],
+            hidden,
             flights: Vec::new(),
             deaths: Vec::new(),
             timeline: None,
@@ -205,6 +237,7 @@ impl Driver {
         self.engine = engine;
         self.frag = frag;
         self.playing = false;
+        self.hidden = quiet_kinds(&self.engine);
         self.layout();
     }
 
@@ -226,10 +259,7 @@ impl Driver {
             }
         }
         let angles: Vec<f64> = first.iter().map(|p| angle_of(p.unwrap_or(0))).collect();
-        self.badges = geometry::badge_angles(&angles)
-            .into_iter()
-            .map(|a| geometry::polar(a, BADGE_R))
-            .collect();
+        self.badges = geometry::badge_positions(&geometry::badge_angles(&angles));
     }
 
     /// Sim ms per real ms.
@@ -278,7 +308,7 @@ impl Driver {
                 .flights
                 .iter()
                 .step_by(every)
-                .filter(|f| f.kind == kind)
+                .filter(|f| f.kind == kind && self.hidden & (1 << kind) == 0)
             {
                 let t = geometry::progress(f.sent, f.deliver, now);
                 let (x, y) = badge_point(&self.badges, f.from, f.to, t);
@@ -291,7 +321,7 @@ impl Driver {
         ctx.set_stroke_style_str("#d92d20");
         ctx.set_line_width(2.0);
         ctx.begin_path();
-        for f in self.flights.iter().filter(|f| f.doomed) {
+        for f in (self.flights.iter()).filter(|f| f.doomed && self.hidden & (1 << f.kind) == 0) {
             let t = geometry::progress(f.sent, f.deliver, now);
             if t > 0.6 {
                 let (x, y) = badge_point(&self.badges, f.from, f.to, t);
@@ -299,7 +329,11 @@ impl Driver {
             }
         }
         ctx.stroke();
-        for d in &self.deaths {
+        for d in self
+            .deaths
+            .iter()
+            .filter(|d| self.hidden & (1 << d.kind) == 0)
+        {
             let age = ((now - d.at as f64) / window as f64).clamp(0.0, 1.0);
             let (x, y) = badge_point(&self.badges, d.from, d.to, 0.9);
             ctx.set_global_alpha(1.0 - age);
@@ -335,9 +369,9 @@ impl Driver {
         ctx.clear_rect(0.0, 0.0, w, h);
         let now = self.engine.display_now();
         let span = timeline_span(self.engine.config());
-        let mut t0 = (now as u64).saturating_sub(span);
+        let mut t0 = self.timeline_start(now as u64);
         const MAX_ARROWS: usize = 700;
-        let arrows = self.engine.arrows(t0, MAX_ARROWS);
+        let arrows = self.engine.arrows(t0, MAX_ARROWS, self.hidden);
         // Early in a run the window is not full yet: keep its scale, with now moving right.
         let mut t1 = now.max((t0 + span) as f64);
         // A busy cluster fills the budget early: show the window the arrows cover.
@@ -356,7 +390,7 @@ impl Driver {
             left: 40.0,
             lanes: names.len(),
         };
-        let every = ((names.len() as f64 * 11.0) / h.max(1.0)).ceil().max(1.0) as usize;
+        let every = ((names.len() as f64 * 9.5) / h.max(1.0)).ceil().max(1.0) as usize;
         ctx.set_font("10px ui-monospace, Menlo, Consolas, monospace");
         ctx.set_line_width(1.0);
         for (i, name) in names.iter().enumerate() {

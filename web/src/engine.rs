@@ -5,11 +5,12 @@
 //! `Simulation` after every user action and every `CHECKPOINT_EVERY` events, and reaches an
 //! earlier position by cloning the nearest snapshot before it and stepping forward.
 
-use crate::format::{parse_context, value_text};
+use crate::format::{dot_text, parse_context, value_text, why_concurrent};
 use crate::view::*;
 use kvlab_core::{
     Config, ConfigError, Fault, Key, MemberStatus, MerkleHash, NodeId, RangeId, Ratio, ReplyBody,
-    Request, RequestId, Scenario, Simulation, Tier, Time, TraceKind, Value, VectorClock, Workload,
+    Request, RequestId, Scenario, Simulation, Tier, Time, TraceKind, Value, VectorClock, Version,
+    Workload,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -49,13 +50,15 @@ struct Pos {
 struct Checkpoint {
     pos: Pos,
     sim: Simulation,
-    scenario_step: Option<usize>,
+    scenario_step: Option<(usize, u64)>,
 }
 
 /// A guided scenario in progress.
 struct ScenarioRun {
     scenario: Scenario,
     step: usize,
+    /// Simulated time at which the current step started.
+    started: u64,
 }
 
 /// A request sent from the client console.
@@ -127,6 +130,18 @@ fn names_of(cfg: &Config) -> Vec<String> {
         .collect()
 }
 
+/// A version as the page shows it: value, dot, the context its writer saw, and the two as one
+/// vector clock.
+fn sibling(v: &Version, names: &[String]) -> SiblingView {
+    let name = |n: NodeId| names.get(n.index()).cloned().unwrap_or_default();
+    SiblingView {
+        value: value_text(v.value.as_bytes()),
+        clock: v.clock().display_with(name),
+        dot: dot_text(v.dot, names),
+        context: v.context.display_with(name),
+    }
+}
+
 fn workload(clients: u32) -> Workload {
     Workload {
         clients,
@@ -182,7 +197,15 @@ impl Engine {
         let mut sim = Simulation::new(scenario.config.clone()).ok()?;
         sim.set_trace_capacity(TRACE_KEPT);
         sim.set_history_bound(Some(HISTORY_KEPT));
-        let mut e = Engine::from_sim(sim, 0, Some(ScenarioRun { scenario, step: 0 }));
+        let mut e = Engine::from_sim(
+            sim,
+            0,
+            Some(ScenarioRun {
+                scenario,
+                step: 0,
+                started: 0,
+            }),
+        );
         let last = step.min(e.scenario_len().saturating_sub(1));
         for k in 0..=last {
             e.start_scenario_step(k);
@@ -210,7 +233,7 @@ impl Engine {
         let cp = Checkpoint {
             pos: self.pos(),
             sim: self.sim.clone(),
-            scenario_step: self.scenario.as_ref().map(|s| s.step),
+            scenario_step: self.scenario.as_ref().map(|s| (s.step, s.started)),
         };
         self.checkpoints.push(cp);
         if self.checkpoints.len() > self.checkpoints_kept() {
@@ -504,8 +527,9 @@ impl Engine {
         }
         self.sim = sim;
         self.actions = target.actions;
-        if let (Some(run), Some(step)) = (self.scenario.as_mut(), cp.scenario_step) {
+        if let (Some(run), Some((step, started))) = (self.scenario.as_mut(), cp.scenario_step) {
             run.step = step;
+            run.started = started;
         }
         self.checkpoints.retain(|c| c.pos.actions <= target.actions);
         self.disp = self.sim.now().ms() as f64;
@@ -639,33 +663,42 @@ impl Engine {
                     op: if c.put { "put" } else { "get" }.into(),
                     key: c.key.clone(),
                     coordinator: name(c.via),
+                    asked: name(c.via),
+                    forwards: Vec::new(),
+                    replicas: Vec::new(),
+                    why: None,
                     ok: false,
                     error: None,
                     siblings: Vec::new(),
                     context: String::new(),
                     pending: true,
                 };
+                if let Some(route) = self.sim.route(c.req) {
+                    v.forwards = (route.forwards.iter())
+                        .map(|&(a, b)| format!("{} → {}", name(a), name(b)))
+                        .collect();
+                    v.replicas = (route.replicas.iter())
+                        .map(|&(to, hint)| match hint {
+                            Some(home) => format!("{} (hint for {})", name(to), name(home)),
+                            None => name(to),
+                        })
+                        .collect();
+                }
                 if let Some(r) = self.sim.reply(c.req) {
                     v.pending = false;
                     v.coordinator = name(r.coordinator);
                     match &r.body {
                         ReplyBody::PutOk { version } => {
                             v.ok = true;
-                            v.siblings = vec![SiblingView {
-                                value: value_text(version.value.as_bytes()),
-                                clock: version.clock().display_with(name),
-                            }];
+                            v.siblings = vec![sibling(version, &self.names)];
                         }
                         ReplyBody::GetOk { siblings, context } => {
                             v.ok = true;
-                            v.siblings = siblings
-                                .iter()
-                                .map(|s| SiblingView {
-                                    value: value_text(s.value.as_bytes()),
-                                    clock: s.clock().display_with(name),
-                                })
-                                .collect();
+                            v.siblings = siblings.iter().map(|s| sibling(s, &self.names)).collect();
                             v.context = context.display_with(name);
+                            if siblings.len() > 1 {
+                                v.why = Some(why_concurrent(siblings, &self.names));
+                            }
                         }
                         ReplyBody::Failed(e) => v.error = Some(e.to_string()),
                     }
@@ -698,6 +731,7 @@ impl Engine {
         };
         run.step = i;
         let now = self.sim.now();
+        run.started = now.ms();
         for a in step.actions {
             self.sim.schedule(now, a);
         }
@@ -724,6 +758,16 @@ impl Engine {
             }
             None => false,
         }
+    }
+
+    /// The guided scenario's id, if one runs.
+    pub fn scenario_id(&self) -> Option<&str> {
+        self.scenario.as_ref().map(|r| r.scenario.id.as_str())
+    }
+
+    /// Simulated time at which the guided scenario's current step started.
+    pub fn step_started(&self) -> Option<u64> {
+        self.scenario.as_ref().map(|r| r.started)
     }
 
     /// Where the guided scenario stands.
@@ -839,8 +883,9 @@ impl Engine {
         }
     }
 
-    /// Recent messages for the space-time diagram: sent since `since`, newest `max`.
-    pub fn arrows(&self, since: u64, max: usize) -> Vec<Arrow> {
+    /// Recent messages for the space-time diagram: sent since `since`, newest `max`, none of the
+    /// kinds in the `hidden` bit set.
+    pub fn arrows(&self, since: u64, max: usize, hidden: u16) -> Vec<Arrow> {
         let mut dropped = BTreeSet::new();
         let mut out = Vec::new();
         for ev in self.sim.trace().iter().rev() {
@@ -858,6 +903,9 @@ impl Engine {
                 } => {
                     if ev.time.ms() < since || out.len() >= max {
                         break;
+                    }
+                    if hidden & (1 << kind.index()) != 0 {
+                        continue;
                     }
                     out.push(Arrow {
                         from: from.0,
@@ -922,11 +970,25 @@ impl Engine {
                 keys.insert(k.clone());
             }
         }
+        let mut stand_ins: BTreeMap<&str, Vec<(u16, u16)>> = BTreeMap::new();
+        for (i, node) in self.sim.nodes().iter().enumerate() {
+            for (owner, held) in node.hints() {
+                for k in held.keys() {
+                    if keys.contains(k) {
+                        stand_ins
+                            .entry(k.as_str())
+                            .or_default()
+                            .push((i as u16, owner.0));
+                    }
+                }
+            }
+        }
         let keys = keys
-            .into_iter()
+            .iter()
             .map(|k| {
                 let pos = ring.position_of_key(k.as_str());
                 KeyDot {
+                    stand_ins: stand_ins.remove(k.as_str()).unwrap_or_default(),
                     pref: ring
                         .preference_list(pos, usize::from(n))
                         .into_iter()
@@ -962,10 +1024,7 @@ impl Engine {
                     .map(|vs| {
                         vs.versions()
                             .iter()
-                            .map(|v| SiblingView {
-                                value: value_text(v.value.as_bytes()),
-                                clock: v.clock().display_with(name),
-                            })
+                            .map(|v| sibling(v, &self.names))
                             .collect()
                     })
                     .unwrap_or_default();

@@ -1,6 +1,6 @@
 //! Colours, names and number formatting shared by the components.
 
-use kvlab_core::{Actor, NodeId};
+use kvlab_core::{Actor, Dot, NodeId, Version};
 
 /// Message kinds in the core's legend order (`MsgKind::ALL`): name, colour.
 pub const KINDS: [(&str, &str); 10] = [
@@ -164,10 +164,48 @@ pub fn parse_context(s: &str, names: &[String]) -> Result<Vec<(Actor, u64)>, Str
     Ok(out)
 }
 
+/// A dot as the page writes it: `(Sy,1)`, or `(Sy#1,3)` for an actor in a later epoch.
+pub fn dot_text(d: Dot, names: &[String]) -> String {
+    let name = names
+        .get(d.actor.node.index())
+        .cloned()
+        .unwrap_or_else(|| d.actor.node.to_string());
+    match d.actor.epoch {
+        0 => format!("({name},{})", d.counter),
+        e => format!("({name}#{e},{})", d.counter),
+    }
+}
+
+/// Why versions are siblings, as the store decides it: a version supersedes exactly those whose
+/// dot is in its context, and here no version's context holds another's dot.
+pub fn why_concurrent(versions: &[Version], names: &[String]) -> String {
+    let name = |n: NodeId| {
+        names
+            .get(n.index())
+            .cloned()
+            .unwrap_or_else(|| n.to_string())
+    };
+    let each: Vec<String> = versions
+        .iter()
+        .map(|v| {
+            format!(
+                "{} {} saw {}",
+                value_text(v.value.as_bytes()),
+                dot_text(v.dot, names),
+                v.context.display_with(name)
+            )
+        })
+        .collect();
+    format!(
+        "Concurrent: no version's context holds another's dot ({}). Each was written without seeing the others.",
+        each.join("; ")
+    )
+}
+
 #[cfg(test)]
 mod context_tests {
     use super::{clip, parse_context};
-    use kvlab_core::{Actor, NodeId};
+    use kvlab_core::{Actor, Dot, NodeId, Version};
 
     fn a(node: u16, epoch: u32) -> Actor {
         Actor::new(NodeId(node), epoch)

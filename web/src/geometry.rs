@@ -56,6 +56,38 @@ pub fn badge_angles(first: &[f64]) -> Vec<f64> {
     out
 }
 
+/// Most badges one orbit holds at full size; past it badges alternate between two orbits.
+pub const ONE_ORBIT: usize = 32;
+/// How far inside `BADGE_R` the second orbit runs.
+pub const ORBIT_GAP: f64 = 26.0;
+
+/// Badge centres for badges at `angles` (from `badge_angles`): one orbit up to `ONE_ORBIT`
+/// badges, then every other slot on an inner orbit so neighbours stay apart.
+pub fn badge_positions(angles: &[f64]) -> Vec<(f64, f64)> {
+    let two = angles.len() > ONE_ORBIT;
+    let mut out = vec![(0.0, 0.0); angles.len()];
+    for (k, i) in order_by_angle(angles).into_iter().enumerate() {
+        let r = if two && k % 2 == 1 {
+            BADGE_R - ORBIT_GAP
+        } else {
+            BADGE_R
+        };
+        out[i] = polar(angles[i], r);
+    }
+    out
+}
+
+/// The scale of a badge (disc radius 17 at 1) when `n` badges share the orbits, so that
+/// neighbouring discs never overlap: 1 up to 33 nodes, about 0.95 at 64.
+pub fn badge_scale(n: usize) -> f64 {
+    if n <= ONE_ORBIT {
+        return 1.0;
+    }
+    let tangential = TAU * (BADGE_R - ORBIT_GAP / 2.0) / n as f64;
+    let d = tangential.hypot(ORBIT_GAP);
+    ((d - 3.0) / 34.0).clamp(0.5, 1.0)
+}
+
 /// Indices of `angles` from the smallest angle to the largest (ties by index).
 pub fn order_by_angle(angles: &[f64]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..angles.len()).collect();
@@ -255,5 +287,23 @@ mod tests {
         assert!(close(l.x(1000.0), 500.0));
         assert!(close(l.time_at(l.x(250.0)), 250.0));
         assert!(close(l.y(0), 10.0) && close(l.y(3), 70.0));
+    }
+
+    #[test]
+    fn badges_never_overlap_up_to_the_largest_cluster() {
+        for n in [3usize, 8, 32, 33, 48, 64] {
+            let angles = badge_angles(&vec![0.0; n]);
+            let pos = badge_positions(&angles);
+            let r = 17.0 * badge_scale(n);
+            for a in 0..n {
+                for b in a + 1..n {
+                    let d = (pos[a].0 - pos[b].0).hypot(pos[a].1 - pos[b].1);
+                    assert!(
+                        d >= 2.0 * r,
+                        "{n} nodes: badges {a} and {b} are {d:.1} apart"
+                    );
+                }
+            }
+        }
     }
 }

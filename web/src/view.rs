@@ -30,6 +30,8 @@ pub struct KeyDot {
     pub pos: u64,
     /// Its preference list (first N distinct nodes clockwise).
     pub pref: Vec<u16>,
+    /// Stand-ins holding a replica of it under a hint: (stand-in, the home it is held for).
+    pub stand_ins: Vec<(u16, u16)>,
 }
 
 /// The ring: tokens, nodes and keys. Changes only when the cluster does.
@@ -80,8 +82,12 @@ pub struct Death {
 pub struct SiblingView {
     /// The value as text.
     pub value: String,
-    /// Its vector clock, e.g. `[Sx,2][Sy,1]`.
+    /// Its vector clock, e.g. `[Sx,2][Sy,1]` (the context with the dot applied).
     pub clock: String,
+    /// Its dot, the write itself: the coordinator and its counter, e.g. `(Sy,1)`.
+    pub dot: String,
+    /// The context its writer saw, e.g. `[Sx,2]`; `[]` for a blind write.
+    pub context: String,
 }
 
 /// One key in a node's storage.
@@ -253,6 +259,14 @@ pub struct ReplyView {
     pub key: String,
     /// The coordinator.
     pub coordinator: String,
+    /// The node the request was sent to.
+    pub asked: String,
+    /// How it travelled: "S7 → S0" for each forward, in order.
+    pub forwards: Vec<String>,
+    /// The replicas the coordinator asked besides itself, "S3 (hint for S2)" for a stand-in.
+    pub replicas: Vec<String>,
+    /// Why the siblings of a get are concurrent, in words.
+    pub why: Option<String>,
     /// Whether it succeeded.
     pub ok: bool,
     /// The error, when it failed.

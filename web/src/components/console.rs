@@ -96,10 +96,11 @@ pub fn console(p: &Props) -> Html {
         html! {
             <div class="resolve card-inner" id="resolve">
                 <h4>{ format!("{} siblings of “{}” — resolve them", r.siblings.len(), r.key) }</h4>
-                <p class="muted small">{ "They are concurrent: neither clock descends from the other. Keep one, or write a merged value; either way the write carries the context " }<code>{ &r.context }</code>{ " so it supersedes both." }</p>
+                <p class="muted small" id="why-concurrent">{ r.why.clone().unwrap_or_default() }</p>
+                <p class="muted small">{ "Keep one, or write a merged value; either way the write carries the read's context " }<code>{ &r.context }</code>{ ", which holds every sibling's dot, so it supersedes them all." }</p>
                 { for r.siblings.iter().enumerate().map(|(i, s)| html! {
                     <div class="pick-row">
-                        <span class="value">{ &s.value }</span><code>{ &s.clock }</code>
+                        { version(s) }
                         <button class="small" id={format!("keep-{i}")} onclick={write(s.value.clone())}>{ "keep this" }</button>
                     </div>
                 }) }
@@ -133,11 +134,17 @@ pub fn console(p: &Props) -> Html {
                 { for p.replies.iter().take(12).map(|r| html! {
                     <li class={classes!("reply", if r.pending { "pending" } else if r.ok { "ok" } else { "bad" })} data-req={r.req.to_string()}>
                         <div class="reply-head">
-                            <b>{ format!("{} {}", r.op, r.key) }</b>{ format!(" via {}", r.coordinator) }
+                            <b>{ format!("{} {}", r.op, r.key) }</b>{ route_text(r) }
                             <span class="spacer" />
                             { if r.pending { "waiting…".to_string() } else if r.ok { "ok".to_string() } else { r.error.clone().unwrap_or_default() } }
                         </div>
-                        { for r.siblings.iter().map(|s| html! { <div class="sibling"><span class="value">{ &s.value }</span><code class="clock">{ &s.clock }</code></div> }) }
+                        if !r.forwards.is_empty() {
+                            <div class="small muted route">{ format!("{} is not on the preference list of “{}”, so it passed the request on to the list's first node, which coordinates.", r.asked, r.key) }</div>
+                        }
+                        if !r.replicas.is_empty() || !r.pending {
+                            <div class="small muted route">{ replicas_text(r) }</div>
+                        }
+                        { for r.siblings.iter().map(|s| html! { <div class="sibling">{ version(s) }</div> }) }
                         if r.op == "get" && r.ok && r.siblings.is_empty() { <div class="muted small">{ "not found" }</div> }
                         if !r.context.is_empty() { <div class="small">{ "context " }<code class="context">{ &r.context }</code></div> }
                     </li>
@@ -145,4 +152,34 @@ pub fn console(p: &Props) -> Html {
             </ul>
         </div>
     }
+}
+
+/// A version as the store compares it: value, dot (who wrote it, with that node's counter) and
+/// the context its writer saw; the two as one vector clock in the tooltip.
+pub fn version(s: &crate::view::SiblingView) -> Html {
+    html! {
+        <span class="version" title={format!("as one vector clock: {}", s.clock)}>
+            <span class="value">{ &s.value }</span>
+            <code class="vdot" title="dot: the coordinator that wrote this version and its counter">{ &s.dot }</code>
+            <span class="saw">{ "saw" }</span>
+            <code class="clock context" title="context: the versions its writer had seen">{ &s.context }</code>
+        </span>
+    }
+}
+
+/// "asked S7 → forwarded to S0", or "via S0" when the node asked coordinated.
+fn route_text(r: &ReplyView) -> String {
+    if r.forwards.is_empty() {
+        format!(" via {}", r.coordinator)
+    } else {
+        let hops: Vec<&str> = r.forwards.iter().map(String::as_str).collect();
+        format!(" · asked {} → forwarded {}", r.asked, hops.join(", "))
+    }
+}
+
+/// Which replicas the coordinator wrote to or asked.
+fn replicas_text(r: &ReplyView) -> String {
+    let mut all = vec![format!("{} (coordinator)", r.coordinator)];
+    all.extend(r.replicas.iter().cloned());
+    format!("replicas: {}", all.join(", "))
 }

@@ -90,20 +90,20 @@ fn storage(d: &NodeDetail) -> Html {
             <div class="totals">
                 <span><b>{ t.hot_entries }</b>{ " hot · " }{ bytes(t.hot_bytes) }</span>
                 <span><b>{ t.cold_entries }</b>{ " cold · " }{ bytes(t.cold_bytes) }</span>
-                <span title="raw bytes over stored bytes">{ format!("compression {}×", crate::format::fx(t.ratio, 2)) }</span>
+                <span id="stored-ratio" title={format!("stored bytes ÷ raw bytes. Values of {} B or more are compressed with LZ4; smaller ones are stored as they are, so a tiny value's record header makes it grow (above 100 %).", kvlab_core::COMPRESS_MIN_BYTES)}>{ format!("stored {} % of raw", crate::format::fx(t.ratio * 100.0, 0)) }</span>
             </div>
             if d.storage.is_empty() {
                 <p class="empty">{ "No keys stored." }</p>
             } else {
                 <table class="grid-table storage" id="storage-table">
-                    <thead><tr><th>{ "key" }</th><th>{ "siblings · vector clock" }</th><th>{ "tier" }</th><th title="stored (compressed) / raw">{ "size" }</th></tr></thead>
+                    <thead><tr><th>{ "key" }</th><th title="A version is its dot, the coordinator that wrote it with that node's counter, plus the context its writer saw. It supersedes the versions whose dot is in its context; versions that do not are siblings.">{ "versions · dot · saw (context)" }</th><th>{ "tier" }</th><th title="stored (compressed) / raw">{ "size" }</th></tr></thead>
                     <tbody>
                         { for d.storage.iter().map(|r| html! {
                             <tr data-key={r.key.clone()}>
                                 <td class="mono">{ &r.key }</td>
                                 <td>{ for r.siblings.iter().map(|s| html! {
                                     <div class={classes!("sibling", (r.siblings.len() > 1).then_some("conflict"))}>
-                                        <span class="value">{ &s.value }</span><span class="clock mono">{ &s.clock }</span>
+                                        { super::console::version(s) }
                                     </div>
                                 }) }</td>
                                 <td><span class={classes!("tier", r.tier.clone())}>{ &r.tier }</span></td>
@@ -112,6 +112,7 @@ fn storage(d: &NodeDetail) -> Html {
                         }) }
                     </tbody>
                 </table>
+                <p class="muted small legend-line">{ "A version = its dot (who wrote it, with that node's write counter — counters count a node's writes to all keys, so a new key can start at (S1,6)) + the context its writer saw. A version supersedes those whose dot is in its context; the rest are siblings." }</p>
                 if d.keys_total > d.storage.len() {
                     <p class="muted small">{ format!("and {} more keys", d.keys_total - d.storage.len()) }</p>
                 }
@@ -123,7 +124,7 @@ fn storage(d: &NodeDetail) -> Html {
 fn membership(d: &NodeDetail) -> Html {
     html! {
         <>
-            <p class="muted small">{ format!("{}'s membership list, as {} sees it (seed §3).", d.name, d.name) }</p>
+            <p class="muted small">{ format!("{}'s membership list, as {} sees it.", d.name, d.name) }</p>
             <table class="grid-table" id="membership-table">
                 <thead><tr><th>{ "member" }</th><th>{ "heartbeat" }</th><th>{ "last increase" }</th><th>{ "status" }</th></tr></thead>
                 <tbody>
@@ -144,7 +145,7 @@ fn membership(d: &NodeDetail) -> Html {
 fn hints(d: &NodeDetail) -> Html {
     html! {
         <>
-            <p class="muted small">{ "Replicas held for a node that was down when they were written; handed off when it comes back (seed §4)." }</p>
+            <p class="muted small">{ "Replicas held for a node that was down when they were written; handed off when it comes back. A node holding hints shows a pink badge with their count on the ring." }</p>
             if d.hints.is_empty() {
                 <p class="empty" id="no-hints">{ "No hints held." }</p>
             } else {

@@ -65,6 +65,8 @@ pub enum Cmd {
     },
     /// Open a guided scenario (or free play).
     Scenario(Option<String>),
+    /// Show or hide one kind of message (its index in the legend).
+    ToggleKind(u8),
     /// Next scenario step.
     Next,
     /// Previous scenario step.

@@ -23,6 +23,8 @@ pub struct Props {
     pub pick: Vec<(u16, String)>,
     /// A partition is in place.
     pub partitioned: bool,
+    /// Message kinds not drawn (bit per kind).
+    pub hidden: u16,
     /// Commands.
     pub on: Callback<Cmd>,
 }
@@ -36,7 +38,7 @@ pub fn narration(p: &Props) -> Html {
     let story = match &p.scenario {
         Some(s) => html! {
             <section class="card narration" id="narration">
-                <div class="eyebrow">{ format!("Seed §{} · step {} of {}", s.section, s.step + 1, s.steps) }</div>
+                <div class="eyebrow">{ format!("Tour {} · step {} of {}", s.section, s.step + 1, s.steps) }</div>
                 <h2>{ &s.title }</h2>
                 <div class="progress"><i style={format!("width:{}%", (s.step + 1) * 100 / s.steps.max(1))} /></div>
                 <p class="caption" id="caption">{ &s.caption }</p>
@@ -107,11 +109,21 @@ pub fn narration(p: &Props) -> Html {
             <section class="card legend" id="legend">
                 <h3>{ "Messages" }</h3>
                 <ul>
-                    { for KINDS.iter().enumerate().map(|(i, (name, _))| html! {
-                        <li><i class={classes!("shape", shape_class(i))} style={format!("background:{}", kind_colour(i))} />{ *name }</li>
+                    { for KINDS.iter().enumerate().map(|(i, (name, _))| {
+                        let off = p.hidden & (1 << i) != 0;
+                        html! {
+                            <li class={classes!("toggle", off.then_some("off"))} data-kind={*name} onclick={emit(Cmd::ToggleKind(i as u8))}
+                                title={if off { "hidden: click to show" } else { "click to hide" }}>
+                                <i class={classes!("shape", shape_class(i))} style={format!("background:{}", kind_colour(i))} />{ *name }
+                            </li>
+                        }
                     }) }
                     <li><i class="shape dead">{ "✕" }</i>{ "dropped" }</li>
                 </ul>
+                if p.hidden != 0 {
+                    <p class="note" id="hidden-note">{ format!("Hidden: {} (click to show).",
+                        KINDS.iter().enumerate().filter(|(i, _)| p.hidden & (1 << i) != 0).map(|(_, k)| k.0).collect::<Vec<_>>().join(", ")) }</p>
+                }
             </section>
         </aside>
     }

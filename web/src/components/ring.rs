@@ -120,6 +120,17 @@ pub fn ring(p: &Props) -> Html {
                 let class = if rank == 0 { "pref first" } else { "pref" };
                 html! { <line class={class} x1={fmt(kx)} y1={fmt(ky)} x2={fmt(bx)} y2={fmt(by)} /> }
             })
+            .chain(d.stand_ins.iter().map(|&(s, home)| {
+                // A stand-in holds a replica for a home that was down: its own line, labelled.
+                let (bx, by) = badge(s);
+                let (lx, ly) = ((kx + bx) / 2.0, (ky + by) / 2.0);
+                html! {
+                    <g class="stand-in">
+                        <line class="pref hint" x1={fmt(kx)} y1={fmt(ky)} x2={fmt(bx)} y2={fmt(by)} />
+                        <text class="hint-label" x={fmt(lx)} y={fmt(ly - 6.0)}>{ format!("hint for {}", name_of(ring, home)) }</text>
+                    </g>
+                }
+            }))
             .collect::<Html>()
     });
 
@@ -138,6 +149,7 @@ pub fn ring(p: &Props) -> Html {
         })
         .collect::<Html>();
 
+    let scale = geometry::badge_scale(ring.nodes.len());
     let badges = ring
         .nodes
         .iter()
@@ -177,7 +189,7 @@ pub fn ring(p: &Props) -> Html {
                 "alive".to_string()
             };
             html! {
-                <g class={class} data-node={n.id.to_string()} transform={format!("translate({},{})", fmt(x), fmt(y))} onclick={click}>
+                <g class={class} data-node={n.id.to_string()} transform={format!("translate({},{}) scale({})", fmt(x), fmt(y), fmt(scale))} onclick={click}>
                     <title>{ format!("{} — {status}{}", n.name, if n.hints > 0 { format!(", holds {} hint(s)", n.hints) } else { String::new() }) }</title>
                     <circle class="halo" r="24" />
                     <circle class="disc" r="17" fill={fill} />

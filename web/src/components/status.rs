@@ -37,7 +37,8 @@ pub fn status(p: &Props) -> Html {
                 }) }
             </span>
             <span class="stat">{ bytes(m.bytes) }{ " sent" }</span>
-            <span class="stat">{ format!("{} dropped", m.dropped) }</span>
+            <span class="stat" title="messages the network dropped (loss, partitions, crashed receivers)">{ format!("{} dropped", m.dropped) }</span>
+            <span class={classes!("stat", (m.failed > 0).then_some("failed"))} id="failed" title="client requests that failed: too few replicas answered in time, or no node could coordinate">{ format!("{} requests failed", m.failed) }</span>
             <span class="spacer" />
             if p.lagging {
                 <span class="check wait" id="lagging" title="the cluster takes more than a frame's time to simulate at this speed: it runs as fast as it can instead, and the page stays responsive">{ "CPU-bound: slower than the chosen speed" }</span>

@@ -14,6 +14,8 @@ pub struct Props {
     pub t0: u64,
     /// Now.
     pub now: u64,
+    /// Lanes (nodes).
+    pub lanes: usize,
     /// Commands.
     pub on: Callback<Cmd>,
 }
@@ -37,7 +39,11 @@ pub fn timeline(p: &Props) -> Html {
                 <h3>{ "Timeline" }</h3>
                 <span class="muted small" id="timeline-span">{ format!("{} – {} ms · click an arrow or a time to move the simulation there", p.t0, p.now) }</span>
             </div>
-            <canvas id="timeline-canvas" ref={p.canvas.clone()} onclick={click} />
+            // Past 15 nodes every lane keeps 10 px and the lanes scroll, each one labelled.
+            <div class="timeline-lanes">
+                <canvas id="timeline-canvas" ref={p.canvas.clone()} onclick={click}
+                    style={(p.lanes > 15).then(|| format!("height:{}px", p.lanes * 10))} />
+            </div>
         </section>
     }
 }
