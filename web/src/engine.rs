@@ -1146,3 +1146,25 @@ impl Engine {
         self.sim.stats().events
     }
 }
+
+/// Read-outs for the inspector's teaching views (see `inspect.rs`).
+impl Engine {
+    /// Node `id`'s membership list with each member's failure-detector countdown.
+    pub fn membership_view(&self, id: u16) -> Option<crate::inspect::MembershipView> {
+        crate::inspect::membership(&self.sim, &self.names, NodeId(id))
+    }
+
+    /// Every replica of `key` side by side.
+    pub fn replicas_view(&self, key: &str) -> crate::inspect::ReplicasView {
+        crate::inspect::replicas(&self.sim, &self.names, key)
+    }
+
+    /// Node `id`'s Merkle tree of `range` next to its exchange peer's.
+    pub fn merkle_pair(
+        &mut self,
+        id: u16,
+        range: Option<u64>,
+    ) -> Option<crate::inspect::MerklePair> {
+        crate::inspect::merkle_pair(&mut self.sim, &self.names, NodeId(id), range)
+    }
+}
