@@ -27,6 +27,9 @@ pub struct Props {
 fn tree(t: &TreeView, id: &str, role: &str, p: &MerklePair, reached: usize) -> Html {
     let synced: &[u32] = p.last.as_ref().map_or(&[], |x| x.buckets.as_slice());
     let depth = t.levels.len().saturating_sub(1);
+    let buckets = t.levels.last().map_or(0, Vec::len);
+    // Four bucket numbers under the leaves: 0, 4, 8, 12 of 16; 0, 16, 32, 48 of 64.
+    let label_every = (buckets / 4).max(1);
     html! {
         <div class="mtree">
             <div class="mtree-head"><b>{ &t.name }</b>{ format!(" · {role}") }
@@ -55,8 +58,8 @@ fn tree(t: &TreeView, id: &str, role: &str, p: &MerklePair, reached: usize) -> H
                         </div>
                     }
                 }) }
-                <div class="level bucket-numbers">
-                    { for (0..t.levels.last().map_or(0, Vec::len)).map(|i| html! { <span class="bnum">{ if i % 4 == 0 { i.to_string() } else { String::new() } }</span> }) }
+                <div class="level bucket-numbers" title="bucket numbers">
+                    { for (0..buckets).map(|i| html! { <span class="bnum">{ if i % label_every == 0 { i.to_string() } else { String::new() } }</span> }) }
                 </div>
             </div>
         </div>

@@ -9,7 +9,7 @@ use yew::prelude::*;
 fn version(v: &VersionCell, hint: bool) -> Html {
     html! {
         <div class={classes!("rversion", hint.then_some("hinted"), v.tombstone.then_some("tombstone"))}>
-            <span class="value">{ &v.value }</span>
+            <span class="value" title={v.value.clone()}>{ &v.value }</span>
             <span class="rdot mono" title="dot: the coordinator that accepted this write and its counter">{ &v.dot }</span>
             <span class="clock mono" title="context: the versions its client had read">{ &v.context }</span>
         </div>
