@@ -605,12 +605,7 @@ pub fn app() -> Html {
             .map(|x| x.ranges.clone())
             .unwrap_or_default(),
     );
-    let merkle = if ui.panel == Panel::Merkle {
-        ui.selected
-            .and_then(|id| d.engine.merkle_view(id, ui.merkle_range))
-    } else {
-        None
-    };
+    let views = d.engine.inspect_views(&ui);
     let scenario = d.engine.scenario_view();
     let metrics = d.engine.metrics();
     let invariants = d.engine.invariants().clone();
@@ -685,11 +680,11 @@ pub fn app() -> Html {
                     picking: ui.picking, pick, partitioned, hidden, on: on.clone() }) }
                 <section class="center">
                     <Ring ring={ring} badges={badges} selected={ui.selected} ranges={ranges}
-                        hover_key={ui.hover_key.clone().or_else(|| scenario.as_ref().map(|s| s.key.clone()).filter(|k| k != "-"))} menu={ui.menu} picking={ui.picking}
+                        hover_key={ui.hover_key.clone().or_else(|| ui.selected_key.clone()).or_else(|| scenario.as_ref().map(|s| s.key.clone()).filter(|k| k != "-"))} menu={ui.menu} picking={ui.picking}
                         pick={ui.pick.clone()} canvas={canvas.clone()} on={on.clone()} />
                     <div class="ring-caption muted small" id="ring-caption">{ caption }</div>
                 </section>
-                { inspector(&inspector::Props { detail, merkle, panel: ui.panel, console,
+                { inspector(&inspector::Props { detail, views, panel: ui.panel, console,
                     names: names.clone(), console_error: errors.console.clone(), default_key, on: on.clone() }) }
             </div>
             { timeline_view(&timeline::Props { canvas: timeline.clone(), t0, now: now as u64, lanes: names.len(), on: on.clone() }) }

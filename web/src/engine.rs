@@ -8,9 +8,8 @@
 use crate::format::{dot_text, parse_context, value_text, why_concurrent};
 use crate::view::*;
 use kvlab_core::{
-    Config, ConfigError, Fault, Key, MemberStatus, MerkleHash, NodeId, RangeId, Ratio, ReplyBody,
-    Request, RequestId, Scenario, Simulation, Tier, Time, TraceKind, Value, VectorClock, Version,
-    Workload,
+    Config, ConfigError, Fault, Key, MemberStatus, NodeId, RangeId, Ratio, ReplyBody, Request,
+    RequestId, Scenario, Simulation, Tier, Time, TraceKind, Value, VectorClock, Version, Workload,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -1087,73 +1086,6 @@ impl Engine {
         })
     }
 
-    /// Node `id`'s Merkle tree of `range` (its first range when `None`), compared level by
-    /// level with the same range's tree on the next replica.
-    pub fn merkle_view(&mut self, id: u16, range: Option<u64>) -> Option<MerkleView> {
-        let nid = NodeId(id);
-        let range = match range {
-            Some(r) => r,
-            None => self.sim.node(nid)?.ranges().next()?.0,
-        };
-        let n = usize::from(self.sim.config().n);
-        let peer = self
-            .sim
-            .ring()
-            .preference_list(range, n)
-            .into_iter()
-            .find(|&p| p != nid);
-        let levels_of = |sim: &mut Simulation, who: NodeId| -> Option<Vec<Vec<MerkleHash>>> {
-            let tree = sim.node_mut(who)?.merkle_tree(RangeId(range))?;
-            Some(
-                (0..=tree.depth())
-                    .map(|l| tree.level_hashes(l).to_vec())
-                    .collect(),
-            )
-        };
-        let mine = levels_of(&mut self.sim, nid)?;
-        let theirs = peer.and_then(|p| levels_of(&mut self.sim, p));
-        let levels = mine
-            .iter()
-            .enumerate()
-            .map(|(l, hs)| {
-                hs.iter()
-                    .enumerate()
-                    .map(|(i, h)| {
-                        let differs = theirs
-                            .as_ref()
-                            .and_then(|t| t.get(l))
-                            .and_then(|lv| lv.get(i))
-                            .is_some_and(|o| o != h);
-                        (h.short(), differs)
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut synced = Vec::new();
-        for ev in self.sim.trace().iter().rev() {
-            if let TraceKind::Node {
-                node,
-                event:
-                    kvlab_core::NodeEvent::MerkleSynced {
-                        range: r, buckets, ..
-                    },
-            } = &ev.kind
-            {
-                if *node == nid && r.0 == range {
-                    synced = buckets.clone();
-                    break;
-                }
-            }
-        }
-        Some(MerkleView {
-            range,
-            peer: peer.map(|p| self.names[p.index()].clone()),
-            levels,
-            bucket_keys: Vec::new(),
-            synced,
-        })
-    }
-
     /// Recent Merkle bucket syncs: (node, peer, buckets, keys merged), oldest first.
     pub fn merkle_syncs(&self) -> Vec<(String, String, Vec<u32>, u64)> {
         let name = |n: NodeId| self.names.get(n.index()).cloned().unwrap_or_default();
@@ -1203,5 +1135,51 @@ impl Engine {
     /// The events processed.
     pub fn events(&self) -> u64 {
         self.sim.stats().events
+    }
+}
+
+/// Read-outs for the inspector's teaching views (see `inspect.rs`).
+impl Engine {
+    /// Node `id`'s membership list with each member's failure-detector countdown.
+    pub fn membership_view(&self, id: u16) -> Option<crate::inspect::MembershipView> {
+        crate::inspect::membership(&self.sim, &self.names, NodeId(id))
+    }
+
+    /// Every replica of `key` side by side.
+    pub fn replicas_view(&self, key: &str) -> crate::inspect::ReplicasView {
+        crate::inspect::replicas(&self.sim, &self.names, key)
+    }
+
+    /// Node `id`'s Merkle tree of `range` next to its exchange peer's.
+    pub fn merkle_pair(
+        &mut self,
+        id: u16,
+        range: Option<u64>,
+    ) -> Option<crate::inspect::MerklePair> {
+        crate::inspect::merkle_pair(&mut self.sim, &self.names, NodeId(id), range)
+    }
+
+    /// The open teaching panel's view: the selected node's timers or Merkle pair, or the
+    /// replicas of the selected key (the guided scenario's key when none is selected).
+    pub fn inspect_views(&mut self, ui: &crate::state::Ui) -> crate::inspect::Views {
+        use crate::state::Panel;
+        let mut v = crate::inspect::Views::default();
+        match ui.panel {
+            Panel::Membership => v.membership = ui.selected.and_then(|id| self.membership_view(id)),
+            Panel::Merkle => {
+                v.merkle = ui
+                    .selected
+                    .and_then(|id| self.merkle_pair(id, ui.merkle_range))
+            }
+            Panel::Replicas => {
+                let key = ui.selected_key.clone().or_else(|| {
+                    let run = self.scenario.as_ref()?;
+                    Some(run.scenario.key.to_string()).filter(|k| k != "-")
+                });
+                v.replicas = key.map(|k| self.replicas_view(&k));
+            }
+            _ => {}
+        }
+        v
     }
 }

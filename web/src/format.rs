@@ -205,7 +205,7 @@ pub fn why_concurrent(versions: &[Version], names: &[String]) -> String {
 #[cfg(test)]
 mod context_tests {
     use super::{clip, parse_context};
-    use kvlab_core::{Actor, Dot, NodeId, Version};
+    use kvlab_core::{Actor, NodeId};
 
     fn a(node: u16, epoch: u32) -> Actor {
         Actor::new(NodeId(node), epoch)

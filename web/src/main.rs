@@ -10,6 +10,7 @@ mod engine;
 mod format;
 mod fragment;
 mod geometry;
+mod inspect;
 mod jsapi;
 #[cfg(test)]
 mod soak;

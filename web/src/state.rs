@@ -10,6 +10,8 @@ pub enum Panel {
     /// Keys, siblings, clocks, tiers.
     #[default]
     Storage,
+    /// Every replica of the selected key, side by side.
+    Replicas,
     /// The membership list as the node sees it.
     Membership,
     /// Hints held for others.
@@ -22,8 +24,9 @@ pub enum Panel {
 
 impl Panel {
     /// Every panel, in tab order.
-    pub const ALL: [Panel; 5] = [
+    pub const ALL: [Panel; 6] = [
         Panel::Storage,
+        Panel::Replicas,
         Panel::Membership,
         Panel::Hints,
         Panel::Merkle,
@@ -33,6 +36,7 @@ impl Panel {
     /// The panel a scenario names; storage for anything else.
     pub fn from_name(s: &str) -> Panel {
         match s {
+            "replicas" => Panel::Replicas,
             "membership" => Panel::Membership,
             "hints" => Panel::Hints,
             "merkle" => Panel::Merkle,
@@ -45,6 +49,7 @@ impl Panel {
     pub fn name(self) -> &'static str {
         match self {
             Panel::Storage => "storage",
+            Panel::Replicas => "replicas",
             Panel::Membership => "membership",
             Panel::Hints => "hints",
             Panel::Merkle => "merkle",
@@ -74,6 +79,8 @@ pub struct Ui {
     pub merkle_range: Option<u64>,
     /// The cluster settings form.
     pub config_open: bool,
+    /// The key whose replicas the inspector compares (`None`: the guided scenario's key).
+    pub selected_key: Option<String>,
 }
 
 /// What the user did.
@@ -105,6 +112,8 @@ pub enum Action {
     ToggleConfig,
     /// A new cluster: drop what referred to the old one.
     NewCluster,
+    /// Compare the replicas of this key (opens the replicas panel), or forget the choice.
+    SelectKey(Option<String>),
 }
 
 impl Reducible for Ui {
@@ -163,6 +172,13 @@ impl Reducible for Ui {
                 s.picking = false;
                 s.pick.clear();
                 s.merkle_range = None;
+                s.selected_key = None;
+            }
+            Action::SelectKey(k) => {
+                if k.is_some() {
+                    s.panel = Panel::Replicas;
+                }
+                s.selected_key = k;
             }
         }
         if s == *self {
@@ -228,6 +244,26 @@ mod tests {
             Action::CloseOverlays,
         ]);
         assert!(!s.picking && s.pick.is_empty());
+    }
+
+    #[test]
+    fn selecting_a_key_opens_its_replicas_and_a_new_cluster_forgets_it() {
+        let s = run(vec![Action::SelectKey(Some("cart".into()))]);
+        assert_eq!(
+            (s.panel, s.selected_key.as_deref()),
+            (Panel::Replicas, Some("cart"))
+        );
+        let s = run(vec![
+            Action::SelectKey(Some("cart".into())),
+            Action::Panel(Panel::Merkle),
+            Action::SelectKey(None),
+        ]);
+        assert_eq!((s.panel, s.selected_key), (Panel::Merkle, None));
+        let s = run(vec![
+            Action::SelectKey(Some("cart".into())),
+            Action::NewCluster,
+        ]);
+        assert_eq!(s.selected_key, None);
     }
 
     #[test]

@@ -167,21 +167,6 @@ pub struct NodeDetail {
     pub ranges: Vec<u64>,
 }
 
-/// One level of a Merkle tree, each node's short hash and whether the peer's differs.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct MerkleView {
-    /// The range shown (end token).
-    pub range: u64,
-    /// The peer compared with.
-    pub peer: Option<String>,
-    /// Levels from the root down: (short hash, differs from the peer).
-    pub levels: Vec<Vec<(String, bool)>>,
-    /// Keys in each bucket.
-    pub bucket_keys: Vec<u32>,
-    /// Buckets synced by the last exchange of this range.
-    pub synced: Vec<u32>,
-}
-
 /// Counters for the status strip.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Metrics {

@@ -6,16 +6,16 @@ use super::Cmd;
 use crate::engine::FaultReq;
 use crate::format::{bytes, node_colour, sim_time};
 use crate::state::{Action, Panel};
-use crate::view::{MerkleView, NodeDetail, ReplyView};
-use web_sys::HtmlSelectElement;
+use crate::view::{NodeDetail, ReplyView};
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 /// Props of the inspector.
 pub struct Props {
     /// The selected node.
     pub detail: Option<NodeDetail>,
-    /// Its Merkle tree (when that panel is open).
-    pub merkle: Option<MerkleView>,
+    /// The teaching panels' views (membership timers, replicas of a key, Merkle pair).
+    pub views: crate::inspect::Views,
     /// The open panel.
     pub panel: Panel,
     /// Console requests and replies, newest first.
@@ -40,16 +40,26 @@ pub fn inspector(p: &Props) -> Html {
                 class={classes!("tab", (t == p.panel).then_some("on"))} onclick={click}>{ t.name() }</button>
         }
     });
-    let body = if p.panel == Panel::Client {
+    let body = if p.panel == Panel::Replicas {
+        super::replicas::replicas(p.views.replicas.as_ref())
+    } else if p.panel == Panel::Client {
         html! { <Console names={p.names.clone()} replies={p.console.clone()} error={p.console_error.clone()}
         default_key={p.default_key.clone()} selected={p.detail.as_ref().map(|d| d.id)} on={p.on.clone()} /> }
     } else if let Some(d) = &p.detail {
         match p.panel {
             Panel::Storage => storage(d),
-            Panel::Membership => membership(d),
+            Panel::Membership => match &p.views.membership {
+                Some(v) => super::membership::membership(v),
+                None => membership(d),
+            },
             Panel::Hints => hints(d),
-            Panel::Merkle => merkle(d, p.merkle.as_ref(), &p.on),
-            Panel::Client => Html::default(),
+            Panel::Merkle => match &p.views.merkle {
+                Some(m) => {
+                    html! { <super::merkle_pair::MerklePanel pair={m.clone()} ranges={d.ranges.clone()} on={p.on.clone()} /> }
+                }
+                None => html! { <p class="empty">{ "This node replicates no range." }</p> },
+            },
+            Panel::Replicas | Panel::Client => Html::default(),
         }
     } else {
         html! { <p class="empty">{ "Select a node on the ring to inspect it." }</p> }
@@ -78,7 +88,7 @@ pub fn inspector(p: &Props) -> Html {
         <aside class="right" id="inspector">
             { header.unwrap_or_default() }
             <nav class="tabs" role="tablist">{ for tabs }</nav>
-            <div class="panel" id={format!("panel-{}", p.panel.name())}>{ body }</div>
+            <div class="panel" id={format!("panel-{}", p.panel.name())} onclick={key_click(&p.on)}>{ body }</div>
         </aside>
     }
 }
@@ -159,47 +169,21 @@ fn hints(d: &NodeDetail) -> Html {
     }
 }
 
-fn merkle(d: &NodeDetail, m: Option<&MerkleView>, on: &Callback<Cmd>) -> Html {
-    let Some(m) = m else {
-        return html! { <p class="empty">{ "This node replicates no range." }</p> };
-    };
+/// A click on a key of the storage table selects that key (its replicas open side by side).
+fn key_click(on: &Callback<Cmd>) -> Callback<MouseEvent> {
     let on = on.clone();
-    let change = Callback::from(move |e: Event| {
-        let v = e.target_unchecked_into::<HtmlSelectElement>().value();
-        on.emit(Cmd::Ui(Action::MerkleRange(v.parse::<u64>().ok())));
-    });
-    let differing = m
-        .levels
-        .last()
-        .map_or(0, |l| l.iter().filter(|x| x.1).count());
-    html! {
-        <>
-            <label class="field inline">
-                <span>{ "range ending at" }</span>
-                <select id="merkle-range" onchange={change}>
-                    { for d.ranges.iter().map(|r| html! {
-                        <option value={r.to_string()} selected={*r == m.range}>{ format!("{:016x}", r) }</option>
-                    }) }
-                </select>
-            </label>
-            <p class="muted small">
-                { match &m.peer { Some(p) => format!("Compared with {p}'s tree of the same range: "), None => "No other replica. ".into() } }
-                <b id="merkle-differing">{ format!("{differing} differing bucket(s)") }</b>
-                { if m.synced.is_empty() { String::new() } else { format!("; last exchange synced bucket(s) {}", m.synced.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")) } }
-            </p>
-            <div class="merkle" id="merkle-tree">
-                { for m.levels.iter().enumerate().map(|(l, level)| html! {
-                    <div class="level" data-level={l.to_string()}>
-                        { for level.iter().enumerate().map(|(i, (h, differs))| {
-                            let leaf = l + 1 == m.levels.len();
-                            let synced = leaf && m.synced.contains(&(i as u32));
-                            html! { <span class={classes!("mnode", differs.then_some("differs"), synced.then_some("synced"))}
-                                title={format!("level {l} node {i}: {h}")}>{ if level.len() <= 8 { h.clone() } else { String::new() } }</span> }
-                        }) }
-                    </div>
-                }) }
-            </div>
-            <p class="legend-line small"><span class="mnode differs" />{ " differs from the peer" }<span class="mnode synced" />{ " synced by the last exchange" }</p>
-        </>
-    }
+    Callback::from(move |e: MouseEvent| {
+        let key = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| {
+                el.closest("#storage-table tbody tr[data-key]")
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|row| row.get_attribute("data-key"));
+        if let Some(k) = key {
+            on.emit(Cmd::Ui(Action::SelectKey(Some(k))));
+        }
+    })
 }

@@ -249,12 +249,23 @@ pub fn ring(p: &Props) -> Html {
             on.emit(Cmd::Ui(Action::HoverKey(key)));
         }
     });
+    // A click on a key dot selects the key: its replicas open side by side in the inspector.
+    let on = p.on.clone();
+    let pick_key = Callback::from(move |e: MouseEvent| {
+        let key = e
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.get_attribute("data-key"));
+        if let Some(k) = key {
+            on.emit(Cmd::Ui(Action::SelectKey(Some(k))));
+        }
+    });
     let hub = angle_of(0);
     let (zx, zy) = polar(hub, RING_R + 22.0);
     html! {
         <div class="ring-box" onclick={background}>
             <canvas id="messages" ref={p.canvas.clone()} />
-            <svg id="ring" viewBox="-300 -300 600 600" role="img" aria-label="hash ring" onmouseover={over}>
+            <svg id="ring" viewBox="-300 -300 600 600" role="img" aria-label="hash ring" onmouseover={over} onclick={pick_key}>
                 <circle class="ring-line" r={fmt(RING_R)} />
                 <text class="zero" x={fmt(zx)} y={fmt(zy)}>{ "0" }</text>
                 { ranges.unwrap_or_default() }
