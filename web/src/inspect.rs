@@ -1,5 +1,6 @@
-//! Read-outs for the inspector's teaching views: the failure detector's timers (seed §3), all
-//! replicas of one key side by side (§2, §4), and a Merkle exchange's two trees (§5).
+//! Read-outs for the inspector's teaching views: the failure detector's timers (docs/protocol.md §Gossip), all
+//! replicas of one key side by side (§Versions, §Sloppy quorum), and a Merkle exchange's two trees
+//! (§Anti-entropy).
 //!
 //! Each function reads the simulation (or plain numbers) and returns a plain view struct; the
 //! components only draw them. Nothing here panics on missing data: an unknown node, key or range
@@ -25,7 +26,7 @@ fn secs(ms: u64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §3: the failure detector's timers
+// §Gossip: the failure detector's timers
 // ---------------------------------------------------------------------------------------------
 
 /// Where a member stands in the observer's failure detector.
@@ -205,7 +206,7 @@ pub fn membership(sim: &Simulation, names: &[String], id: NodeId) -> Option<Memb
 }
 
 // ---------------------------------------------------------------------------------------------
-// §2 and §4: every replica of one key
+// §Versions and §Sloppy quorum: every replica of one key
 // ---------------------------------------------------------------------------------------------
 
 /// One version as a replica holds it.
@@ -365,7 +366,7 @@ pub fn replicas(sim: &Simulation, names: &[String], key: &str) -> ReplicasView {
 }
 
 // ---------------------------------------------------------------------------------------------
-// §5: both trees of a Merkle exchange
+// §Anti-entropy: both trees of a Merkle exchange
 // ---------------------------------------------------------------------------------------------
 
 /// The last Merkle exchange of a range a node took part in.
@@ -739,7 +740,7 @@ mod tests {
 
     #[test]
     fn membership_counts_down_for_the_crashed_node_only() {
-        // §3 step 1: S3 crashed 100 ms ago.
+        // Tour 3, step 1: S3 crashed 100 ms ago.
         let mut e = engine_at("s3", 1);
         let v = e.membership_view(0).expect("S0");
         assert_eq!(
@@ -777,7 +778,7 @@ mod tests {
         assert!(t2 > t1);
         assert_eq!(a.timer.left - b.timer.left, t2 - t1);
         assert!(b.timer.stage == Stage::Stalled && b.timer.left > 0, "{b:?}");
-        // §3 step 2: offline everywhere, the T_cleanup countdown runs.
+        // Tour 3, step 2: offline everywhere, the T_cleanup countdown runs.
         let e = engine_at("s3", 2);
         let v = e.membership_view(1).expect("S1");
         let s3 = v.rows.iter().find(|r| r.name == "S3").expect("S3 row");
@@ -791,7 +792,7 @@ mod tests {
             .rows
             .iter()
             .all(|r| r.name == "S3" || r.timer.stage != Stage::Offline));
-        // §3 step 3: S3 restarted; its heartbeat jumped to its restart time in ms.
+        // Tour 3, step 3: S3 restarted; its heartbeat jumped to its restart time in ms.
         let e = engine_at("s3", 3);
         let v = e.membership_view(0).expect("S0");
         let s3 = v.rows.iter().find(|r| r.name == "S3").expect("S3 row");
@@ -802,7 +803,7 @@ mod tests {
 
     #[test]
     fn replicas_show_the_homes_and_the_stand_in_with_its_hint() {
-        // §4 step 2: the write went to two homes and a stand-in for the crashed third home.
+        // Tour 4, step 2: the write went to two homes and a stand-in for the crashed third home.
         let e = engine_at("s4", 2);
         let v = e.replicas_view("cart");
         assert_eq!(v.n, 3);
@@ -827,7 +828,7 @@ mod tests {
             assert_eq!(c.versions, s.hinted, "{} holds the same version", c.name);
         }
         assert!(!v.agree);
-        // §4 step 3: handed off; no stand-in left, every home agrees.
+        // Tour 4, step 3: handed off; no stand-in left, every home agrees.
         let v = engine_at("s4", 3).replicas_view("cart");
         assert_eq!(v.columns.len(), 3);
         assert!(v.agree && v.columns.iter().all(|c| c.hint_for.is_empty()));
@@ -835,7 +836,7 @@ mod tests {
 
     #[test]
     fn replicas_show_dots_and_contexts_of_siblings() {
-        // §2 step 2: D3 and D4 are siblings on every replica.
+        // Tour 2, step 2: D3 and D4 are siblings on every replica.
         let v = engine_at("s2", 2).replicas_view("cart");
         assert_eq!(v.columns.len(), 3);
         for c in &v.columns {
@@ -896,7 +897,7 @@ mod tests {
 
     #[test]
     fn merkle_pair_compares_with_the_last_exchange_peer() {
-        // §5 step 1: S1 cut off, three keys written without it: its trees differ from its peers'.
+        // Tour 5, step 1: S1 cut off, three keys written without it: its trees differ from its peers'.
         let mut e = engine_at("s5", 1);
         let p = e.merkle_pair(1, None).expect("S1 replicates ranges");
         assert_eq!(p.source, PeerSource::NextReplica);
@@ -930,7 +931,7 @@ mod tests {
         }
         assert!(differing > 0);
 
-        // §5 step 2: S1 exchanged; the peer shown is the one of its last exchange of that range.
+        // Tour 5, step 2: S1 exchanged; the peer shown is the one of its last exchange of that range.
         let mut e = engine_at("s5", 2);
         let p = e.merkle_pair(1, None).expect("pair");
         let last = p.last.clone().expect("an exchange");

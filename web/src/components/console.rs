@@ -1,5 +1,5 @@
 //! The client console: put and get through a chosen coordinator, see siblings with their clocks,
-//! resolve them and write back with the context (seed §2a end to end).
+//! resolve them and write back with the context (docs/protocol.md §Versions, end to end).
 
 use super::Cmd;
 use crate::view::ReplyView;

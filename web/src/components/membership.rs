@@ -1,4 +1,4 @@
-//! The membership tab (seed §3): the failure detector's parameters, and each member's heartbeat,
+//! The membership tab (docs/protocol.md §Gossip): the failure detector's parameters, and each member's heartbeat,
 //! how long ago the observer saw it grow, and the countdown to "offline" and then "forgotten".
 
 use crate::format::{fx, node_colour, sim_time};
@@ -27,7 +27,7 @@ pub fn membership(v: &MembershipView) -> Html {
                 <span>{ format!("{me}'s clock ") }<b>{ sim_time(v.now) }</b></span>
             </div>
             <p class="muted small">
-                { format!("{me}'s membership list, as {me} sees it (seed §3). “Heard … ago” is measured on {me}'s own clock, from the moment {me} saw that member's heartbeat grow: each node judges every member by itself, with no global clock and no vote.") }
+                { format!("{me}'s membership list, as {me} sees it. “Heard … ago” is measured on {me}'s own clock, from the moment {me} saw that member's heartbeat grow: each node judges every member by itself, with no global clock and no vote.") }
             </p>
             if !v.up {
                 <p class="banner-lite" id="fd-frozen">{ format!("{me} is down: its list is frozen as it was at the crash, and it judges nobody.") }</p>

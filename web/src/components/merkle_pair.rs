@@ -1,4 +1,4 @@
-//! The merkle tab (seed §5): the selected node's tree of a range next to its exchange peer's,
+//! The merkle tab (docs/protocol.md §Anti-entropy): the selected node's tree of a range next to its exchange peer's,
 //! differing nodes marked on both, and the descent from the roots to the differing buckets
 //! animated level by level on a timer of its own (it runs while the simulation is paused).
 

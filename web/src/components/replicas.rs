@@ -71,7 +71,7 @@ pub fn replicas(v: Option<&ReplicasView>) -> Html {
             <p class="muted small">
                 <b class="mono" id="replicas-key">{ &v.key }</b>
                 { format!(" lives on the first N={} distinct nodes clockwise from its hash (its homes)", v.n) }
-                { if stand_ins > 0 { ", and on stand-ins holding a hint for a home that was down (seed §4)." } else { "." } }
+                { if stand_ins > 0 { ", and on stand-ins holding a hint for a home that was down." } else { "." } }
                 { " Each version shows its value, its dot (the write's coordinator and counter) and its context (the clock its client had read)." }
             </p>
             <p class={classes!("rverdict", if v.agree { "ok" } else { "bad" })} id="replicas-verdict">
