@@ -7,6 +7,8 @@ mod app;
 mod components;
 mod driver;
 mod engine;
+#[cfg(test)]
+mod engine_tests;
 mod format;
 mod fragment;
 mod geometry;
