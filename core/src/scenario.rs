@@ -101,14 +101,23 @@ impl Scenario {
         Simulation::new(self.config.clone()).expect("scenario configs are valid")
     }
 
-    /// Runs step `i` on `sim` (which must be at the end of step `i - 1`).
-    pub fn run_step(&self, sim: &mut Simulation, i: usize) {
-        let Some(s) = self.steps.get(i) else { return };
+    /// Starts step `i` on `sim` (which must be at the end of step `i - 1`): schedules its actions
+    /// now and returns the time the step runs to, or `None` past the last step. The page starts
+    /// a step this way and animates the run up to that time.
+    pub fn start_step(&self, sim: &mut Simulation, i: usize) -> Option<Time> {
+        let s = self.steps.get(i)?;
         let now = sim.now();
         for a in &s.actions {
             sim.schedule(now, a.clone());
         }
-        sim.run_until(s.until);
+        Some(s.until.max(now))
+    }
+
+    /// Runs step `i` on `sim` (which must be at the end of step `i - 1`).
+    pub fn run_step(&self, sim: &mut Simulation, i: usize) {
+        if let Some(until) = self.start_step(sim, i) {
+            sim.run_until(until);
+        }
     }
 
     /// A simulation at the end of step `i`, replayed from the start.

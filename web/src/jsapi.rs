@@ -148,7 +148,7 @@ pub fn install(driver: Rc<RefCell<Driver>>) {
             return JsValue::NULL;
         };
         let ser = serde_wasm_bindgen::Serializer::json_compatible();
-        d.dots.serialize(&ser).unwrap_or(JsValue::NULL)
+        d.painter.dots.serialize(&ser).unwrap_or(JsValue::NULL)
     });
     let d = driver.clone();
     let perf = Closure::<dyn Fn() -> JsValue>::new(move || {

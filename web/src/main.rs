@@ -12,11 +12,15 @@ mod engine_tests;
 mod format;
 mod fragment;
 mod geometry;
+mod history;
 mod inspect;
 mod jsapi;
+mod paint;
+mod playback;
 #[cfg(test)]
 mod soak;
 mod state;
+mod tour;
 mod view;
 
 fn main() {

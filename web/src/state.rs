@@ -1,4 +1,4 @@
-//! Small UI state: selection, open panels and overlays. Playing and speed live with the engine
+//! Small UI state: selection, open panels and overlays. Playing and speed live in the `Driver`
 //! (the animation loop reads them every frame); everything here changes only on user input.
 
 use std::rc::Rc;

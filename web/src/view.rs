@@ -2,7 +2,12 @@
 //! components on these types means a re-render never touches the simulation itself, and
 //! `window.kvlab.state()` is just their serialisation.
 
+use crate::format::{dot_text, value_text, why_concurrent};
+use kvlab_core::{
+    Config, Key, MemberStatus, NodeId, ReplyBody, RequestId, Simulation, Tier, TraceKind, Version,
+};
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One physical node as the ring shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -287,4 +292,403 @@ pub struct ScenarioView {
     pub settled: bool,
     /// The key the scenario is about.
     pub key: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// View models: pure read-outs of a `Simulation` into the plain types above. The engine and the
+// components call them; native tests can too.
+
+/// Keys drawn on the ring at most.
+const KEY_DOTS: usize = 300;
+/// Keys listed in the inspector at most.
+const STORAGE_ROWS: usize = 200;
+
+/// A request sent from the client console.
+#[derive(Clone, Debug)]
+pub struct ConsoleRequest {
+    /// The request.
+    pub req: RequestId,
+    /// A put (else a get).
+    pub put: bool,
+    /// The key.
+    pub key: String,
+    /// The node it was sent to.
+    pub via: NodeId,
+}
+
+/// A version as the page shows it: value, dot, the context its writer saw, and the two as one
+/// vector clock.
+pub fn sibling(v: &Version, names: &[String]) -> SiblingView {
+    let name = |n: NodeId| names.get(n.index()).cloned().unwrap_or_default();
+    SiblingView {
+        value: value_text(v.value.as_bytes()),
+        clock: v.clock().display_with(name),
+        dot: dot_text(v.dot, names),
+        context: v.context.display_with(name),
+    }
+}
+
+/// The console's requests (`sent`, and a tour's own when `tour`), newest first, with their
+/// replies when they came.
+pub fn console_view(
+    sim: &Simulation,
+    names: &[String],
+    sent: &[ConsoleRequest],
+    tour: bool,
+) -> Vec<ReplyView> {
+    let name = |n: NodeId| names.get(n.index()).cloned().unwrap_or_default();
+    let mut requests: BTreeMap<RequestId, ConsoleRequest> =
+        sent.iter().map(|c| (c.req, c.clone())).collect();
+    // A guided scenario's own requests show too: they are what its captions talk about.
+    if tour {
+        for ev in sim.trace() {
+            if let TraceKind::Submit { req, via, key, put } = &ev.kind {
+                requests.entry(*req).or_insert_with(|| ConsoleRequest {
+                    req: *req,
+                    put: *put,
+                    key: key.to_string(),
+                    via: *via,
+                });
+            }
+        }
+    }
+    requests
+        .values()
+        .rev()
+        .take(20)
+        .map(|c| {
+            let mut v = ReplyView {
+                req: c.req.0,
+                op: if c.put { "put" } else { "get" }.into(),
+                key: c.key.clone(),
+                coordinator: name(c.via),
+                asked: name(c.via),
+                forwards: Vec::new(),
+                replicas: Vec::new(),
+                why: None,
+                ok: false,
+                error: None,
+                siblings: Vec::new(),
+                context: String::new(),
+                pending: true,
+            };
+            if let Some(route) = sim.route(c.req) {
+                v.forwards = (route.forwards.iter())
+                    .map(|&(a, b)| format!("{} → {}", name(a), name(b)))
+                    .collect();
+                v.replicas = (route.replicas.iter())
+                    .map(|&(to, hint)| match hint {
+                        Some(home) => format!("{} (hint for {})", name(to), name(home)),
+                        None => name(to),
+                    })
+                    .collect();
+            }
+            if let Some(r) = sim.reply(c.req) {
+                v.pending = false;
+                v.coordinator = name(r.coordinator);
+                match &r.body {
+                    ReplyBody::PutOk { version } => {
+                        v.ok = true;
+                        v.siblings = vec![sibling(version, names)];
+                    }
+                    ReplyBody::GetOk { siblings, context } => {
+                        v.ok = true;
+                        v.siblings = siblings.iter().map(|s| sibling(s, names)).collect();
+                        v.context = context.display_with(name);
+                        if siblings.len() > 1 {
+                            v.why = Some(why_concurrent(siblings, names));
+                        }
+                    }
+                    ReplyBody::Failed(e) => v.error = Some(e.to_string()),
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// Counters.
+pub fn metrics(sim: &Simulation) -> Metrics {
+    let s = sim.stats();
+    Metrics {
+        now: sim.now().ms(),
+        events: s.events,
+        sent_by_kind: s.sent_by_kind.to_vec(),
+        bytes: s.bytes_sent,
+        delivered: s.delivered,
+        dropped: s.dropped,
+        puts_ok: s.puts_ok,
+        gets_ok: s.gets_ok,
+        failed: s.failed,
+        in_flight: sim.in_flight().count(),
+    }
+}
+
+/// Messages in the network, into `out` (cleared first; reused across frames).
+pub fn flights(sim: &Simulation, out: &mut Vec<Flight>) {
+    out.clear();
+    out.extend(sim.in_flight().map(|m| Flight {
+        from: m.from.0,
+        to: m.to.0,
+        kind: m.kind.index() as u8,
+        sent: m.sent_at.ms(),
+        deliver: m.deliver_at.ms(),
+        doomed: m.doomed,
+    }));
+}
+
+/// Messages that died in the last `window` ms, into `out`.
+pub fn deaths(sim: &Simulation, window: u64, out: &mut Vec<Death>) {
+    out.clear();
+    let since = sim.now().ms().saturating_sub(window);
+    for ev in sim.trace().iter().rev() {
+        if ev.time.ms() < since {
+            break;
+        }
+        if let TraceKind::Drop { from, to, kind, .. } = &ev.kind {
+            out.push(Death {
+                from: from.0,
+                to: to.0,
+                kind: kind.index() as u8,
+                at: ev.time.ms(),
+            });
+        }
+    }
+}
+
+/// Recent messages for the space-time diagram: sent since `since`, newest `max`, none of the
+/// kinds in the `hidden` bit set.
+pub fn arrows(sim: &Simulation, since: u64, max: usize, hidden: u16) -> Vec<Arrow> {
+    let mut dropped = BTreeSet::new();
+    let mut out = Vec::new();
+    for ev in sim.trace().iter().rev() {
+        match &ev.kind {
+            TraceKind::Drop { id, .. } => {
+                dropped.insert(*id);
+            }
+            TraceKind::Send {
+                id,
+                from,
+                to,
+                kind,
+                deliver_at,
+                ..
+            } => {
+                if ev.time.ms() < since || out.len() >= max {
+                    break;
+                }
+                if hidden & (1 << kind.index()) != 0 {
+                    continue;
+                }
+                out.push(Arrow {
+                    from: from.0,
+                    to: to.0,
+                    kind: kind.index() as u8,
+                    sent: ev.time.ms(),
+                    end: deliver_at.ms(),
+                    dropped: dropped.contains(id),
+                });
+            }
+            _ => {}
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// The ring: tokens, node badges and stored keys (and the tour's key, stored or not).
+pub fn ring_view(sim: &Simulation, names: &[String], tour_key: Option<&Key>) -> RingView {
+    let ring = sim.ring();
+    let n = sim.config().n;
+    let ids: Vec<NodeId> = (0..names.len() as u16).map(NodeId).collect();
+    let mut suspected = vec![0u16; ids.len()];
+    for (i, node) in sim.nodes().iter().enumerate() {
+        if !sim.is_up(NodeId(i as u16)) {
+            continue;
+        }
+        for m in node.membership().members() {
+            if m.id.index() != i && m.status != MemberStatus::Alive {
+                if let Some(s) = suspected.get_mut(m.id.index()) {
+                    *s += 1;
+                }
+            }
+        }
+    }
+    let groups = sim.partition_groups();
+    let nodes = ids
+        .iter()
+        .map(|&id| NodeBadge {
+            id: id.0,
+            name: names[id.index()].clone(),
+            up: sim.is_up(id),
+            group: groups.get(id.index()).copied().unwrap_or(0),
+            suspected_by: suspected[id.index()],
+            hints: sim
+                .node(id)
+                .map_or(0, |nd| nd.hints().values().map(BTreeMap::len).sum()),
+        })
+        .collect();
+    let mut keys: BTreeSet<Key> = BTreeSet::new();
+    if let Some(k) = tour_key.filter(|k| k.as_str() != "-") {
+        keys.insert(k.clone());
+    }
+    'outer: for node in sim.nodes() {
+        for k in node.store().keys_sorted() {
+            if keys.len() >= KEY_DOTS {
+                break 'outer;
+            }
+            keys.insert(k.clone());
+        }
+    }
+    let mut stand_ins: BTreeMap<&str, Vec<(u16, u16)>> = BTreeMap::new();
+    for (i, node) in sim.nodes().iter().enumerate() {
+        for (owner, held) in node.hints() {
+            for k in held.keys() {
+                if keys.contains(k) {
+                    stand_ins
+                        .entry(k.as_str())
+                        .or_default()
+                        .push((i as u16, owner.0));
+                }
+            }
+        }
+    }
+    let keys = keys
+        .iter()
+        .map(|k| {
+            let pos = ring.position_of_key(k.as_str());
+            KeyDot {
+                stand_ins: stand_ins.remove(k.as_str()).unwrap_or_default(),
+                pref: ring
+                    .preference_list(pos, usize::from(n))
+                    .into_iter()
+                    .map(|n| n.0)
+                    .collect(),
+                key: k.to_string(),
+                pos,
+            }
+        })
+        .collect();
+    RingView {
+        nodes,
+        tokens: ring.tokens().iter().map(|&(t, n)| (t, n.0)).collect(),
+        keys,
+        n,
+    }
+}
+
+/// What the inspector shows about node `id`.
+pub fn node_detail(sim: &Simulation, names: &[String], id: u16) -> Option<NodeDetail> {
+    let nid = NodeId(id);
+    let node = sim.node(nid)?;
+    let name = |n: NodeId| names.get(n.index()).cloned().unwrap_or_default();
+    let store = node.store();
+    let entries = store.entries_for_ui();
+    let keys_total = entries.len();
+    let storage = entries
+        .into_iter()
+        .take(STORAGE_ROWS)
+        .map(|e| {
+            let siblings = store
+                .peek(e.key.as_str())
+                .map(|vs| vs.versions().iter().map(|v| sibling(v, names)).collect())
+                .unwrap_or_default();
+            StorageRow {
+                key: e.key.to_string(),
+                siblings,
+                tier: match e.tier {
+                    Tier::Hot => "hot",
+                    Tier::Cold => "cold",
+                }
+                .to_string(),
+                stored: e.stored_bytes as u64,
+                raw: e.raw_bytes as u64,
+            }
+        })
+        .collect();
+    let st = store.stats();
+    let totals = StoreTotals {
+        hot_entries: st.hot_entries,
+        cold_entries: st.cold_entries,
+        hot_bytes: st.hot_bytes,
+        cold_bytes: st.cold_bytes,
+        ratio: st.compression_ratio,
+    };
+    let membership = node
+        .membership()
+        .members()
+        .iter()
+        .map(|m| MemberRow {
+            id: m.id.0,
+            name: name(m.id),
+            heartbeat: m.heartbeat,
+            last_increase: m.last_increase.ms(),
+            status: if m.status == MemberStatus::Alive {
+                "alive"
+            } else {
+                "offline"
+            }
+            .into(),
+        })
+        .collect();
+    let hints = node
+        .hints()
+        .iter()
+        .map(|(owner, keys)| HintRow {
+            owner: name(*owner),
+            keys: keys.keys().map(|k| k.to_string()).collect(),
+        })
+        .collect();
+    Some(NodeDetail {
+        id,
+        name: name(nid),
+        up: sim.is_up(nid),
+        storage,
+        keys_total,
+        totals,
+        membership,
+        hints,
+        ranges: node.ranges().map(|r| r.0).collect(),
+    })
+}
+
+/// Recent Merkle bucket syncs: (node, peer, buckets, keys merged), oldest first.
+pub fn merkle_syncs(sim: &Simulation, names: &[String]) -> Vec<(String, String, Vec<u32>, u64)> {
+    let name = |n: NodeId| names.get(n.index()).cloned().unwrap_or_default();
+    let mut out = Vec::new();
+    for ev in sim.trace() {
+        if let TraceKind::Node {
+            node,
+            event:
+                kvlab_core::NodeEvent::MerkleSynced {
+                    peer,
+                    buckets,
+                    keys,
+                    ..
+                },
+        } = &ev.kind
+        {
+            out.push((name(*node), name(*peer), buckets.clone(), *keys));
+        }
+    }
+    let skip = out.len().saturating_sub(50);
+    out.split_off(skip)
+}
+
+/// The kept trace as JSON.
+pub fn trace_json(sim: &Simulation) -> String {
+    #[derive(serde::Serialize)]
+    struct Export<'a> {
+        config: &'a Config,
+        now: u64,
+        trace_hash: String,
+        events: Vec<&'a kvlab_core::TraceEvent>,
+    }
+    let e = Export {
+        config: sim.config(),
+        now: sim.now().ms(),
+        trace_hash: format!("{:016x}", sim.trace_hash()),
+        events: sim.trace().iter().collect(),
+    };
+    serde_json::to_string(&e).unwrap_or_else(|err| format!("{{\"error\":\"{err}\"}}"))
 }
