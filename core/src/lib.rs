@@ -13,7 +13,7 @@
 //!
 //! - `node.handle(now, input)` feeds one [`Input`]: a message, a client request, or a timer;
 //! - `node.poll_output()` is then drained until `None`: [`Output::Send`], [`Output::Reply`], events;
-//! - `node.poll_timeout()` says when the node next wants `Input::Timer`.
+//! - `node.poll_timeout()` says when the node next wants `Input::Timeout` (`None`: never).
 //!
 //! All randomness flows from the seed in [`Config`] through the crate's own [`Rng`], with a
 //! separate stream per node, the network and the workload. Ties in the event queue break on a
@@ -51,7 +51,7 @@
 //! let ring = Arc::new(Ring::new(&ids, cfg.vnodes));
 //! let mut node = Node::new(NodeId(0), cfg, ring, Time::ZERO);
 //! let wake = node.poll_timeout().unwrap();
-//! node.handle(wake, Input::Timer); // its first gossip round
+//! node.handle(wake, Input::Timeout); // its first gossip round
 //! let mut gossip = 0;
 //! while let Some(out) = node.poll_output() {
 //!     if let Output::Send { .. } = out { gossip += 1; }
@@ -87,7 +87,7 @@ pub use merkle::{
     HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
-pub use node::{Input, Node, NodeEvent, NodeStats, Output, MAX_FORWARD_HOPS};
+pub use node::{Input, Node, NodeEvent, NodeStats, Output, Target, Timer, MAX_FORWARD_HOPS};
 pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};

@@ -29,6 +29,7 @@
 //! coordinator it no longer covers that ancestor, and a replica that still holds the ancestor keeps
 //! it as a false sibling next to its descendant. Siblings are never lost that way, only kept too long.
 
+use crate::config::ConflictMode;
 use crate::types::{Actor, NodeId, Time, Value};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
@@ -683,6 +684,40 @@ impl Siblings {
     }
 }
 
+/// Everything a coordinator's write needs: who writes, what the client read, and the new value.
+#[derive(Clone, Debug)]
+pub struct WriteStamp<'a> {
+    /// The coordinator, whose next dot names the write.
+    pub coordinator: Actor,
+    /// The context the client sent (what it read; empty for a blind write).
+    pub context: &'a VectorClock,
+    /// The value (empty for a tombstone).
+    pub value: Value,
+    /// Whether the write is a delete.
+    pub tombstone: bool,
+    /// The coordinator's time: the new clock entry's stamp and the version's `written_at`.
+    pub now: Time,
+    /// Clock entries kept, counting the dot; 0 turns pruning off.
+    pub prune_threshold: usize,
+    /// The highest counter the coordinator ever issued, for any key: the dot goes above it.
+    pub floor: u64,
+}
+
+impl<'a> WriteStamp<'a> {
+    /// A plain write: not a tombstone, no pruning, no floor.
+    pub fn new(coordinator: Actor, context: &'a VectorClock, value: Value, now: Time) -> Self {
+        WriteStamp {
+            coordinator,
+            context,
+            value,
+            tombstone: false,
+            now,
+            prune_threshold: 0,
+            floor: 0,
+        }
+    }
+}
+
 /// The versions of one key that a replica keeps: siblings none of which covers another, in a
 /// deterministic order.
 ///
@@ -771,13 +806,16 @@ impl VersionSet {
         now: Time,
         prune_threshold: usize,
     ) -> Version {
-        self.put(coordinator, context, value, false, now, prune_threshold, 0)
+        self.put(WriteStamp {
+            prune_threshold,
+            ..WriteStamp::new(coordinator.into(), context, value, now)
+        })
     }
 
     /// [`VersionSet::write`] with the dot's counter also above `floor`: the highest counter the
     /// coordinator has ever issued, for any key. A node passes it so its counters never go back,
-    /// even when pruning (seed §2b) has dropped its entry from every clock of this key; a reused
-    /// dot could otherwise be covered by an old context and the new write lost.
+    /// even when pruning has dropped its entry from every clock of this key; a reused dot could
+    /// otherwise be covered by an old context and the new write lost.
     pub fn write_after(
         &mut self,
         coordinator: impl Into<Actor>,
@@ -787,15 +825,11 @@ impl VersionSet {
         prune_threshold: usize,
         floor: u64,
     ) -> Version {
-        self.put(
-            coordinator,
-            context,
-            value,
-            false,
-            now,
+        self.put(WriteStamp {
             prune_threshold,
             floor,
-        )
+            ..WriteStamp::new(coordinator.into(), context, value, now)
+        })
     }
 
     /// A delete: [`VersionSet::write`] of a tombstone with an empty value.
@@ -806,29 +840,36 @@ impl VersionSet {
         now: Time,
         prune_threshold: usize,
     ) -> Version {
-        self.put(
-            coordinator,
-            context,
-            Value::default(),
-            true,
-            now,
+        self.put(WriteStamp {
+            tombstone: true,
             prune_threshold,
-            0,
-        )
+            ..WriteStamp::new(coordinator.into(), context, Value::default(), now)
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn put(
-        &mut self,
-        coordinator: impl Into<Actor>,
-        context: &VectorClock,
-        value: Value,
-        tombstone: bool,
-        now: Time,
-        prune_threshold: usize,
-        floor: u64,
-    ) -> Version {
-        let coordinator = coordinator.into();
+    /// The coordinator's write under `mode`: [`VersionSet::put`] with vector clocks,
+    /// [`VersionSet::write_lww`] (the stamp's context, pruning and floor unused) with
+    /// last-write-wins.
+    pub fn write_in(&mut self, mode: ConflictMode, stamp: WriteStamp<'_>) -> Version {
+        match mode {
+            ConflictMode::VectorClock => self.put(stamp),
+            ConflictMode::LastWriteWins => {
+                self.write_lww(stamp.coordinator, stamp.value, stamp.now)
+            }
+        }
+    }
+
+    /// Stores the version `stamp` describes and returns it (see [`VersionSet::write`]).
+    pub fn put(&mut self, stamp: WriteStamp<'_>) -> Version {
+        let WriteStamp {
+            coordinator,
+            context,
+            value,
+            tombstone,
+            now,
+            prune_threshold,
+            floor,
+        } = stamp;
         // The counter comes from what this set and the coordinator know, never from the client's
         // context: a context is only a claim, and one naming `[Sx, u64::MAX]` must not be able to
         // push Sx's counters to their end (every later write would reuse the last dot).
@@ -873,6 +914,21 @@ impl VersionSet {
             changed |= self.insert(v.clone());
         }
         changed
+    }
+
+    /// Merges `other` under `mode`: [`VersionSet::merge`] with vector clocks, one
+    /// [`VersionSet::insert_lww`] per version with last-write-wins. Returns whether this set changed.
+    pub fn merge_in(&mut self, mode: ConflictMode, other: &VersionSet) -> bool {
+        match mode {
+            ConflictMode::VectorClock => self.merge(other),
+            ConflictMode::LastWriteWins => {
+                let mut changed = false;
+                for v in other.versions() {
+                    changed |= self.insert_lww(v.clone());
+                }
+                changed
+            }
+        }
     }
 
     /// Last-write-wins mode: keeps the single version with the greatest
@@ -923,6 +979,16 @@ impl VersionSet {
             .iter()
             .map(|v| v.value.len() + 16 * (v.context.len() + 1))
             .sum()
+    }
+}
+
+/// A version set is what a node's store holds, in the encoding of [`crate::codec`].
+impl crate::storage::Record for VersionSet {
+    fn encode(&self, out: &mut Vec<u8>) {
+        crate::codec::encode_version_set(self, out);
+    }
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        crate::codec::decode_version_set(bytes)
     }
 }
 

@@ -1044,7 +1044,7 @@ impl Engine {
             .into_iter()
             .find(|&p| p != nid);
         let levels_of = |sim: &mut Simulation, who: NodeId| -> Option<Vec<Vec<MerkleHash>>> {
-            let tree = sim.node_mut(who)?.merkle_tree(RangeId(range))?;
+            let tree = sim.node(who)?.merkle_tree(RangeId(range))?;
             Some(
                 (0..=tree.depth())
                     .map(|l| tree.level_hashes(l).to_vec())

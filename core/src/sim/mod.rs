@@ -335,11 +335,6 @@ impl Simulation {
         self.nodes.get(id.index())
     }
 
-    /// One node, mutably (its Merkle trees are brought up to date lazily).
-    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
-        self.nodes.get_mut(id.index())
-    }
-
     /// Whether the node is running.
     pub fn is_up(&self, id: NodeId) -> bool {
         self.up.get(id.index()).copied().unwrap_or(false)
@@ -486,16 +481,15 @@ impl Simulation {
                 self.up[n.index()] = false;
                 self.faulted[n.index()] = true;
                 self.timer_at[n.index()] = None;
+                self.drive(n, Input::Crash);
             }
             Fault::Restart(n) if n.index() < self.nodes.len() && !self.up[n.index()] => {
                 self.up[n.index()] = true;
-                let now = self.now;
-                self.nodes[n.index()].restart(now);
-                self.schedule_timer(n);
+                self.drive(n, Input::Restart);
             }
             Fault::Wipe(n) if n.index() < self.nodes.len() => {
                 self.faulted[n.index()] = true;
-                self.nodes[n.index()].wipe();
+                self.drive(n, Input::Wipe);
             }
             // A side with every node (or none) cuts nothing: it changes nothing either.
             Fault::Partition(side)
@@ -699,7 +693,7 @@ impl Simulation {
                         continue;
                     }
                     self.timer_at[id.index()] = None;
-                    self.drive(id, Input::Timer);
+                    self.drive(id, Input::Timeout);
                     StepKind::Timer(id)
                 }
                 Ev::Deliver { info, msg } => self.deliver(info, msg),
@@ -789,10 +783,9 @@ impl Simulation {
             Action::AntiEntropy(n) => {
                 if self.is_up(n) {
                     let ranges: Vec<_> = self.nodes[n.index()].ranges().collect();
-                    for r in ranges {
-                        self.nodes[n.index()].start_merkle(r);
+                    for range in ranges {
+                        self.drive(n, Input::StartMerkle { range });
                     }
-                    self.drive(n, Input::Timer);
                 }
             }
         }
