@@ -82,9 +82,8 @@ pub use config::{
 };
 pub use gossip::{Member, MemberChange, MemberChangeKind, MemberStatus, Membership, Tombstone};
 pub use merkle::{
-    bucket_of, item_hash, key_wire_bytes, normalize_buckets, record_digest, sync_cost,
-    varint_bytes, BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree, Repair, SyncCost,
-    HASH_BYTES, MAX_BUCKETS,
+    bucket_of, normalize_buckets, BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree,
+    Repair, HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
 pub use node::{Input, Node, NodeEvent, NodeStats, Output, Target, Timer, MAX_FORWARD_HOPS};
@@ -92,14 +91,23 @@ pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
-    bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History,
-    LiveVerdict, LostWrite, OracleReport, SimStats, Simulation, StepInfo, StepKind, TraceEvent,
-    TraceKind, Violation, Workload, ACKED_KEPT,
+    AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History, LiveVerdict,
+    LostWrite, OracleReport, SimStats, Simulation, StepInfo, StepKind, TraceEvent, TraceKind,
+    Violation, Workload, ACKED_KEPT,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,
     COMPRESS_MIN_BYTES, ENTRY_OVERHEAD_BYTES,
 };
 pub use types::{Actor, Key, NodeId, RequestId, Time, Value};
-pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet};
+pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet, WriteStamp};
 pub use zipf::Zipf;
+
+/// Helpers for the benchmarks in `core/benches`, which are separate crates and so can reach only
+/// public items. Not part of the API: hidden from the docs, and free to change.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use crate::codec::{key_len, varint_len};
+    pub use crate::merkle::{item_hash, record_digest, sync_cost, SyncCost};
+    pub use crate::sim::bare_kernel;
+}

@@ -298,52 +298,11 @@ impl Msg {
         }
     }
 
-    /// Approximate bytes on the wire: payloads plus a small header, for accounting.
+    /// Bytes on the wire: the message's encoding ([`crate::codec`]) plus a fixed envelope
+    /// (sender, receiver, length) of [`crate::codec::ENVELOPE_BYTES`].
     pub fn wire_bytes(&self) -> usize {
-        const HEADER: usize = 16;
-        HEADER
-            + match self {
-                Msg::Gossip { digest } => digest.len() * 10,
-                Msg::Forward { request, .. } => match &**request {
-                    Request::Get { key } => key.len(),
-                    Request::Put {
-                        key,
-                        value,
-                        context,
-                    } => key.len() + value.len() + context.len() * 16,
-                },
-                Msg::Put { key, versions, .. } => key.len() + versions.encoded_len() + 2,
-                Msg::PutAck { .. } => 8,
-                Msg::Get { key, .. } => 8 + key.len(),
-                Msg::GetReply { versions, .. } => 8 + versions.encoded_len(),
-                Msg::ReadRepair { key, versions } => key.len() + versions.encoded_len(),
-                Msg::Handoff { records } => records_bytes(records),
-                Msg::HandoffAck { keys } => keys.iter().map(|(k, d)| k.len() + d.len() * 10).sum(),
-                Msg::Merkle { step, .. } => {
-                    16 + match step {
-                        MerkleWire::Tree(m) => m.wire_bytes(),
-                        MerkleWire::Records {
-                            buckets,
-                            records,
-                            pull,
-                            ..
-                        } => {
-                            buckets.len() * 4
-                                + records_bytes(records)
-                                + pull.iter().map(|k| k.len() + 1).sum::<usize>()
-                        }
-                        MerkleWire::InSync => 1,
-                    }
-                }
-            }
+        crate::codec::ENVELOPE_BYTES + crate::codec::counted(|c| crate::codec::put_msg(c, self))
     }
-}
-
-fn records_bytes(records: &[(Key, VersionSet)]) -> usize {
-    records
-        .iter()
-        .map(|(k, vs)| k.len() + vs.encoded_len())
-        .sum()
 }
 
 /// A message in the network, as the UI draws it.
@@ -363,6 +322,6 @@ pub struct InFlight {
     pub deliver_at: Time,
     /// Whether the network will drop it (loss); it is drawn dying at `deliver_at`.
     pub doomed: bool,
-    /// Approximate size on the wire.
+    /// Size on the wire ([`Msg::wire_bytes`]).
     pub bytes: u32,
 }

@@ -348,13 +348,9 @@ impl VersionSet {
         v
     }
 
-    /// Approximate stored size for accounting: the values' bytes plus 16 bytes per clock entry (the
-    /// context's entries and the dot).
+    /// Bytes of the set's encoding ([`crate::codec`]), counted without encoding.
     pub fn encoded_len(&self) -> usize {
-        self.versions()
-            .iter()
-            .map(|v| v.value.len() + 16 * (v.context.len() + 1))
-            .sum()
+        crate::codec::counted(|c| crate::codec::put_version_set(c, self))
     }
 }
 
