@@ -92,8 +92,8 @@ pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
     AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History, LiveVerdict,
-    LostWrite, OracleReport, SimStats, Simulation, StepInfo, StepKind, TraceEvent, TraceKind,
-    Violation, Workload, ACKED_KEPT,
+    LostWrite, OracleReport, Property, PropertyKind, SimStats, Simulation, StepInfo, StepKind,
+    TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,

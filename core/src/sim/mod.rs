@@ -5,12 +5,14 @@
 
 mod history;
 mod invariants;
+mod properties;
 mod queue;
 mod trace;
 mod workload;
 
 pub use history::{History, LiveVerdict, OracleReport, Violation};
 pub use invariants::{AckReport, ConvergenceReport, LostWrite};
+pub use properties::{Kind as PropertyKind, Property, PROPERTIES};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
 
