@@ -2,9 +2,10 @@
 //!
 //! A deterministic, I/O-free implementation of a Dynamo-style key-value store and a discrete-event
 //! simulator of a cluster of its nodes: consistent hashing with N/R/W quorums ([`Ring`]), a hash-table
-//! store with compression and hot/cold tiers ([`Store`], seed §1), vector clocks with siblings
-//! ([`VectorClock`], [`VersionSet`], §2), gossip failure detection ([`Membership`], §3), sloppy quorum
-//! with hinted handoff (§4) and Merkle anti-entropy ([`MerkleTree`], §5).
+//! store with compression and hot/cold tiers ([`Store`]), vector clocks with siblings
+//! ([`VectorClock`], [`VersionSet`]), gossip failure detection ([`Membership`]), sloppy quorum
+//! with hinted handoff, and Merkle anti-entropy ([`MerkleTree`]). docs/protocol.md describes each
+//! protocol, one section apiece: §Storage, §Versions, §Gossip, §Sloppy quorum, §Anti-entropy.
 //!
 //! ## The sans-IO contract
 //!

@@ -1,8 +1,8 @@
-//! Merkle trees for anti-entropy between replicas (seed §5), and the message-driven descent that
+//! Merkle trees for anti-entropy between replicas (docs/protocol.md §Anti-entropy), and the message-driven descent that
 //! compares two of them.
 //!
 //! The tree is documented on [`MerkleTree`], the exchange on [`MerkleMsg`], the byte accounting on
-//! [`MerkleMsg::wire_bytes`] (counted by [`crate::codec`]).
+//! [`MerkleMsg::wire_bytes`] (counted by `codec.rs`).
 
 use crate::types::Key;
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,7 @@ fn level_start(level: u32) -> usize {
 
 /// A Merkle tree over the keys of one range: `B` buckets of items, hashed upwards to one root.
 ///
-/// # Construction (seed §5 steps 1–4)
+/// # Construction
 ///
 /// One [`MerkleTree`] covers the keys one node stores for one key range.
 ///
@@ -544,14 +544,10 @@ pub struct BucketItems {
 /// ```
 ///
 /// From the [`MerkleStep::Repair`] on, records travel, and records belong to the node, not to this
-/// module. The intended continuation (two more messages, still stateless):
-///
-/// 1. Y sends X its records of `push` and asks for the keys of `pull`.
-/// 2. X merges each record it receives, then sends back its own record of every such key whose
-///    merged item hash differs from the received record's (check with [`item_hash`] and
-///    [`MerkleTree::item`]): Y's version was older or concurrent. X adds its records of the
-///    pulled keys.
-/// 3. Y merges. Both trees now agree on those buckets.
+/// module: the node's anti-entropy runs the record phase (two more messages, still stateless; see
+/// `node/anti_entropy.rs`). Y sends X its records of `push` and asks for the keys of `pull`; X
+/// merges them and answers with its own record of every such key whose merged versions differ from
+/// the received ones, plus the pulled keys; Y merges, and both trees agree on those buckets.
 ///
 /// With `d` differing keys the exchange takes `depth + 2` messages before records travel and sends
 /// exactly `1 + 2·depth` node hashes for `d = 1`: only subtrees that differ are expanded.
@@ -601,7 +597,7 @@ impl MerkleMsg {
         }
     }
 
-    /// Bytes of the message on the wire in kvlab's encoding ([`crate::codec`]): a one-byte tag,
+    /// Bytes of the message on the wire in kvlab's encoding (`codec.rs`): a one-byte tag,
     /// integers as LEB128 varints, sorted index lists delta-coded, a hash as its 16 bytes, a key as
     /// a varint length and its bytes.
     pub fn wire_bytes(&self) -> usize {

@@ -15,7 +15,7 @@ pub enum Request {
         /// The key.
         key: Key,
     },
-    /// Write `value` under `key`, superseding exactly the versions `context` covers (seed §2a).
+    /// Write `value` under `key`, superseding exactly the versions `context` covers (docs/protocol.md §Versions).
     Put {
         /// The key.
         key: Key,
@@ -122,7 +122,7 @@ pub struct Reply {
 /// The kinds of message, for colours, legends and counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MsgKind {
-    /// A membership list (seed §3).
+    /// A membership list (docs/protocol.md §Gossip).
     Gossip,
     /// A client request passed to a node of the key's preference list.
     Forward,
@@ -136,11 +136,11 @@ pub enum MsgKind {
     GetReply,
     /// Coordinator → stale replica: the merged versions.
     ReadRepair,
-    /// Stand-in → recovered owner: the replicas held under a hint (seed §4).
+    /// Stand-in → recovered owner: the replicas held under a hint (docs/protocol.md §Sloppy quorum).
     Handoff,
     /// Owner → stand-in: hinted replicas received; the hint can go.
     HandoffAck,
-    /// Anti-entropy: Merkle hashes or the keys of differing buckets (seed §5).
+    /// Anti-entropy: Merkle hashes or the keys of differing buckets (docs/protocol.md §Anti-entropy).
     Merkle,
 }
 
@@ -181,7 +181,7 @@ impl MsgKind {
     }
 }
 
-/// One message of a Merkle comparison between two replicas of a range (seed §5).
+/// One message of a Merkle comparison between two replicas of a range (docs/protocol.md §Anti-entropy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MerkleWire {
     /// The tree phase: roots, then child hashes of differing nodes level by level, then the items
@@ -207,7 +207,7 @@ pub enum MerkleWire {
 /// A message between nodes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
-    /// A membership digest: (member, heartbeat) pairs (seed §3c).
+    /// A membership digest: (member, heartbeat) pairs (docs/protocol.md §Gossip).
     Gossip {
         /// What the sender knows.
         digest: Vec<(NodeId, u64)>,
@@ -298,8 +298,8 @@ impl Msg {
         }
     }
 
-    /// Bytes on the wire: the message's encoding ([`crate::codec`]) plus a fixed envelope
-    /// (sender, receiver, length) of [`crate::codec::ENVELOPE_BYTES`].
+    /// Bytes on the wire: the message's encoding (`codec.rs`) plus a fixed envelope
+    /// (sender, receiver, length) of 16 bytes.
     pub fn wire_bytes(&self) -> usize {
         crate::codec::ENVELOPE_BYTES + crate::codec::counted(|c| crate::codec::put_msg(c, self))
     }

@@ -120,7 +120,7 @@ impl Scenario {
         sim
     }
 
-    /// §1: a hash table whose values are compressed, with only frequently used entries in memory.
+    /// Storage: a hash table whose values are compressed, with only frequently used entries in memory.
     pub fn storage_tiers() -> Scenario {
         let config = Config {
             seed: 11,
@@ -164,9 +164,9 @@ impl Scenario {
             ));
         }
         let steps = vec![
-            step(vec![], 0, "Three nodes, each a hash table of keys to versions (seed §1a). Select a node to see its storage.", "storage", Some(0)),
+            step(vec![], 0, "Three nodes, each a hash table of keys to versions. Select a node to see its storage.", "storage", Some(0)),
             step(writes, 400, "Six JSON documents are written. Each node compresses what it stores (LZ4): the inspector shows raw and stored size, and the compression ratio.", "storage", Some(0)),
-            step(more, 900, "24 more documents no longer fit the 4 KiB memory budget: the least recently used entries move to the cold tier on disk (seed §1b).", "storage", Some(0)),
+            step(more, 900, "24 more documents no longer fit the 4 KiB memory budget: the least recently used entries move to the cold tier on disk.", "storage", Some(0)),
             step(vec![get(0, &key)], 1_300, "Reading user:0, which went cold, reads it from disk and promotes it back to memory: frequently used data stays hot.", "storage", Some(0)),
         ];
         Scenario {
@@ -179,7 +179,7 @@ impl Scenario {
         }
     }
 
-    /// §2a: the D1–D5 conflict, with the exact clocks of the seed.
+    /// Versions: the D1–D5 conflict of the Dynamo paper, with its exact clocks.
     pub fn conflict() -> Scenario {
         let config = Config {
             seed: 2,
@@ -209,7 +209,7 @@ impl Scenario {
         }
     }
 
-    /// §3: gossip heartbeats detect a crashed node.
+    /// Gossip: heartbeats detect a crashed node.
     pub fn gossip() -> Scenario {
         let config = Config {
             seed: 3,
@@ -219,9 +219,9 @@ impl Scenario {
         };
         let t_fail = config.t_fail_ms;
         let steps = vec![
-            step(vec![], 1_000, "Every 100 ms each node increments its heartbeat counter and gossips its membership list to one random peer (seed §3a–c).", "membership", Some(0)),
+            step(vec![], 1_000, "Every 100 ms each node increments its heartbeat counter and gossips its membership list to one random peer.", "membership", Some(0)),
             step(vec![Action::Fault(Fault::Crash(NodeId(3)))], 1_100, "S3 crashes. Its heartbeat stops increasing, but nobody can tell yet: the others still see the last counter they heard.", "membership", Some(0)),
-            step(vec![], 1_000 + t_fail + 1_500, "After t_fail without an increase of S3's heartbeat, each node marks S3 offline on its own (seed §3e): every live node's table shows it.", "membership", Some(0)),
+            step(vec![], 1_000 + t_fail + 1_500, "After t_fail without an increase of S3's heartbeat, each node marks S3 offline on its own: every live node's table shows it.", "membership", Some(0)),
             step(vec![Action::Fault(Fault::Restart(NodeId(3)))], 1_000 + t_fail + 3_000, "S3 restarts and gossips a higher heartbeat; it spreads and every node marks S3 alive again.", "membership", Some(0)),
         ];
         Scenario {
@@ -234,7 +234,7 @@ impl Scenario {
         }
     }
 
-    /// §4: sloppy quorum and hinted handoff.
+    /// Sloppy quorum and hinted handoff.
     pub fn sloppy_quorum() -> Scenario {
         let config = Config {
             seed: 4,
@@ -252,7 +252,7 @@ impl Scenario {
         let (coord, owner, stand_in) = (walk[0], walk[2], walk[3]);
         let t = config.t_fail_ms + 1_500;
         let caption3 = format!(
-            "A client writes cart through {coord}. {owner} is offline, so the coordinator skips it and sends its replica to {stand_in}, the next healthy node on the ring, with a hint naming {owner} (seed §4). W=2 acks arrive: the write succeeds."
+            "A client writes cart through {coord}. {owner} is offline, so the coordinator skips it and sends its replica to {stand_in}, the next healthy node on the ring, with a hint naming {owner}. W=2 acks arrive: the write succeeds."
         );
         let caption4 = format!(
             "{owner} restarts. When gossip shows it alive, {stand_in} hands the hinted replica to {owner} and deletes the hint once {owner} acknowledges."
@@ -273,7 +273,7 @@ impl Scenario {
         }
     }
 
-    /// §5: Merkle trees find and repair only what differs; a wiped replica is restored.
+    /// Anti-entropy: Merkle trees find and repair only what differs; a wiped replica is restored.
     pub fn merkle_repair() -> Scenario {
         let config = Config {
             seed: 5,
@@ -312,7 +312,7 @@ impl Scenario {
         let mut cut = vec![Action::Fault(Fault::Partition(vec![NodeId(1)]))];
         cut.extend(late);
         let steps = vec![
-            step(writes, 600, "40 keys are written with N=3. Each node keeps, per key range, a Merkle tree: keys hashed into 16 buckets, one hash per bucket, hashed upwards to a root (seed §5 steps 1–4).", "merkle", Some(1)),
+            step(writes, 600, "40 keys are written with N=3. Each node keeps, per key range, a Merkle tree: keys hashed into 16 buckets, one hash per bucket, hashed upwards to a root.", "merkle", Some(1)),
             step(cut, 1_000, "S1 is cut off while three more keys are written (W=1), so S1's trees now differ from its peers' in a few buckets.", "merkle", Some(1)),
             step(vec![Action::Fault(Fault::Heal), Action::AntiEntropy(NodeId(1))], 1_600, "The partition heals and S1 compares roots with its peers. Where roots differ they walk down only the differing subtrees and exchange the keys of the differing buckets only.", "merkle", Some(1)),
             step(vec![Action::Fault(Fault::Wipe(NodeId(1)))], 1_700, "S1's disk is replaced: all its data is gone (a permanent failure). Every one of its buckets now differs.", "storage", Some(1)),

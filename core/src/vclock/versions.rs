@@ -348,13 +348,13 @@ impl VersionSet {
         v
     }
 
-    /// Bytes of the set's encoding ([`crate::codec`]), counted without encoding.
+    /// Bytes of the set's encoding (`codec.rs`), counted without encoding.
     pub fn encoded_len(&self) -> usize {
         crate::codec::counted(|c| crate::codec::put_version_set(c, self))
     }
 }
 
-/// A version set is what a node's store holds, in the encoding of [`crate::codec`].
+/// A version set is what a node's store holds, in the encoding of `codec.rs`.
 impl crate::storage::Record for VersionSet {
     fn encode(&self, out: &mut Vec<u8>) {
         crate::codec::encode_version_set(self, out);
