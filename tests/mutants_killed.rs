@@ -304,7 +304,7 @@ fn a_node_shows_the_merkle_tree_of_each_range_it_replicates() {
     let id = sim.nodes()[0].id();
     let ranges: Vec<_> = sim.nodes()[0].ranges().collect();
     assert!(!ranges.is_empty());
-    let node = sim.node_mut(id).expect("node 0");
+    let node = sim.node(id).expect("node 0");
     for r in ranges {
         let root = node.merkle_root(r).expect("it replicates r");
         let tree = node

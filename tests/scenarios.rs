@@ -92,7 +92,7 @@ fn s4_hint_created_then_delivered() {
 #[test]
 fn s5_syncs_few_buckets_then_restores_the_wiped_node() {
     let sc = Scenario::merkle_repair();
-    let mut sim = sc.simulation_at(4);
+    let sim = sc.simulation_at(4);
     assert!(!sim.nodes()[1].store().is_empty());
     let conv = sim.check_convergence();
     assert!(conv.ok(), "{conv:?}");

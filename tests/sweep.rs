@@ -2,14 +2,16 @@
 //! fault kinds are on (short and long partitions, crashes, coordinator crashes mid-request, a wipe
 //! while hints are pending, loss up to 30 %, latency spikes to 2 s), runs, heals everything, lets
 //! handoff and anti-entropy finish, and asks the history oracle (which trusts nothing of the store)
-//! whether any acknowledged write was lost, resurrected or missed, and whether replicas converged.
+//! whether any acknowledged write was lost, resurrected or missed, and whether replicas converged:
+//! the always-properties of `kvlab_core::PROPERTIES` after every step of the schedule, the
+//! eventually-properties at the end, and each sometimes-property in at least one seed.
 //!
 //! `cargo test --release --test sweep` runs 200 seeds; `KVLAB_SEEDS=100000` runs more (cargo xtask
 //! test runs 5,000); `KVLAB_SEED=n` replays one and prints its profile.
 
 use kvlab_core::{
-    Config, ConflictMode, Fault, NodeId, Ratio, Request, Rng, Simulation, Time, Value, VectorClock,
-    Workload,
+    Config, ConflictMode, Fault, NodeId, PropertyKind, Ratio, Request, Rng, Simulation, Time,
+    Value, VectorClock, Workload, PROPERTIES,
 };
 
 /// Which faults and stresses a seed turns on.
@@ -34,6 +36,16 @@ struct Outcome {
     superseded: u64,
     /// Whether the store's own counter-based checker disagreed with the oracle.
     second_opinion_disagrees: bool,
+    /// The sometimes-properties the run reached.
+    reached: Vec<&'static str>,
+}
+
+/// Checks every property of `kinds`; the first that does not hold, named, is the error.
+fn check(sim: &Simulation, kinds: &[PropertyKind], when: &str) -> Result<(), String> {
+    for p in PROPERTIES.iter().filter(|p| kinds.contains(&p.kind)) {
+        (p.check)(sim).map_err(|e| format!("{when}, \"{}\" broke: {e}", p.name))?;
+    }
+    Ok(())
 }
 
 fn draw_swarm(p: &mut Rng) -> Swarm {
@@ -122,6 +134,7 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<Outcome, String> {
     let random_node = |p: &mut Rng| NodeId(p.below(u64::from(nodes)) as u16);
     while t < horizon {
         sim.run_until(Time(t));
+        check(&sim, &[PropertyKind::Always], &format!("at {t} ms"))?;
         if held_until > 0 && t >= held_until {
             sim.apply(Fault::Heal);
             held_until = 0;
@@ -206,29 +219,29 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<Outcome, String> {
     let oracle = sim.history().final_check(&sim);
     let second = sim.check_acked_writes();
     let second_ok = second.fully_replicated == second.acked;
-    let mut outcome = Outcome {
-        acked: oracle.acked,
-        superseded: oracle.superseded,
-        second_opinion_disagrees: second_ok != oracle.ok(),
-    };
-    if !oracle.ok() {
-        let note = if second_ok {
+    if let Err(e) = check(
+        &sim,
+        &[PropertyKind::Always, PropertyKind::Eventually],
+        "at the end",
+    ) {
+        let note = if second_ok && !oracle.ok() {
             " (check_acked_writes calls every write replicated; the oracle wins)"
         } else {
             ""
         };
-        return Err(format!("the oracle finds {oracle}{note}"));
+        return Err(format!("{e}{note}"));
     }
-    let conv = sim.check_convergence();
-    if !conv.ok() {
-        return Err(format!(
-            "{} of {} ranges did not converge",
-            conv.diverged.len(),
-            conv.ranges
-        ));
-    }
-    outcome.acked = oracle.acked;
-    Ok(outcome)
+    let reached = PROPERTIES
+        .iter()
+        .filter(|p| p.kind == PropertyKind::Sometimes && (p.check)(&sim).is_ok())
+        .map(|p| p.name)
+        .collect();
+    Ok(Outcome {
+        acked: oracle.acked,
+        superseded: oracle.superseded,
+        second_opinion_disagrees: second_ok != oracle.ok(),
+        reached,
+    })
 }
 
 fn seeds(default: u64) -> Vec<u64> {
@@ -247,6 +260,7 @@ fn no_acknowledged_write_is_lost_and_replicas_converge() {
     let started = std::time::Instant::now();
     let mut failures = Vec::new();
     let (mut acked, mut superseded, mut disagreements) = (0, 0, 0);
+    let mut reached: Vec<&str> = Vec::new();
     let all = seeds(200);
     for &seed in &all {
         match run_seed(seed, ConflictMode::VectorClock) {
@@ -254,6 +268,7 @@ fn no_acknowledged_write_is_lost_and_replicas_converge() {
                 acked += o.acked;
                 superseded += o.superseded;
                 disagreements += u64::from(o.second_opinion_disagrees);
+                reached.extend(o.reached);
             }
             Err(e) => failures.push(format!(
                 "seed {seed}: {e}\n  replay: KVLAB_SEED={seed} cargo test --release --test sweep no_acknowledged"
@@ -268,6 +283,14 @@ fn no_acknowledged_write_is_lost_and_replicas_converge() {
         failures.len()
     );
     assert!(acked > 0, "the workload wrote something");
+    if all.len() >= 20 {
+        for p in PROPERTIES
+            .iter()
+            .filter(|p| p.kind == PropertyKind::Sometimes)
+        {
+            assert!(reached.contains(&p.name), "no seed reached \"{}\"", p.name);
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} seeds failed:\n{}",

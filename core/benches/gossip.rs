@@ -1,4 +1,4 @@
-//! Gossip failure detection (seed §3), measured through the real simulator: rounds until every live
+//! Gossip failure detection (docs/protocol.md §Gossip), measured through the real simulator: rounds until every live
 //! node marks a crashed node offline, and false positives under message loss. Prints tables; it
 //! counts rounds, not seconds, so the figures are the same on every machine.
 //!

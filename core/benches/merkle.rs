@@ -13,9 +13,10 @@
 //!
 //! Run without `--bench` (as `cargo test --all-targets` does) it only smoke-tests 2 000 keys.
 
-use kvlab_core::{
-    item_hash, key_wire_bytes, record_digest, varint_bytes, Key, MerkleStep, MerkleTree, Rng,
+use kvlab_core::bench_support::{
+    item_hash, key_len as key_wire_bytes, record_digest, varint_len as varint_bytes,
 };
+use kvlab_core::{Key, MerkleStep, MerkleTree, Rng};
 use std::collections::BTreeMap;
 
 const VALUE_BYTES: usize = 100;

@@ -4,7 +4,8 @@
 //! `cargo bench -p kvlab-core --bench sim` (or `cargo xtask bench`). Prints a table; times are wall
 //! clock of this machine, so compare the ratio column across machines.
 
-use kvlab_core::{bare_kernel, Simulation, Time};
+use kvlab_core::bench_support::bare_kernel;
+use kvlab_core::{Simulation, Time};
 use std::hint::black_box;
 use std::time::Instant;
 

@@ -7,7 +7,7 @@ use std::fmt;
 /// How replicas decide between two versions of a key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ConflictMode {
-    /// Vector clocks: concurrent versions are kept as siblings for the client to reconcile (seed §2).
+    /// Vector clocks: concurrent versions are kept as siblings for the client to reconcile (docs/protocol.md §Versions).
     #[default]
     VectorClock,
     /// Last write wins by timestamp: clocks are ignored. Loses acknowledged writes under concurrent
@@ -53,7 +53,7 @@ pub struct Config {
     pub anti_entropy_interval_ms: u64,
     /// Bytes of the hot (in-memory) storage tier per node.
     pub hot_budget_bytes: u64,
-    /// Vector clocks longer than this are pruned (seed §2b); 0 turns pruning off.
+    /// Vector clocks longer than this are pruned (docs/protocol.md §Versions); 0 turns pruning off.
     pub clock_prune_threshold: u16,
     /// How versions are reconciled.
     pub conflict_mode: ConflictMode,

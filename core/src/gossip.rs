@@ -1,12 +1,12 @@
-//! Gossip-style failure detection (seed §3, after van Renesse, Minsky and Hayden, "A Gossip-Style
+//! Gossip-style failure detection (docs/protocol.md §Gossip, after van Renesse, Minsky and Hayden, "A Gossip-Style
 //! Failure Detection Service", 1998).
 //!
 //! Each node owns a [`Membership`]: every member it knows with a heartbeat counter and the local
-//! time that counter last increased (§3a). The node increments its own heartbeat every round
-//! ([`Membership::tick`], §3b), sends its [`Membership::digest`] to a few random peers
-//! ([`Membership::pick_targets`], §3c), and merges the digests it receives, keeping the higher
-//! heartbeat of each member ([`Membership::merge`], §3d). A member whose heartbeat has not
-//! increased for more than `t_fail` is considered offline ([`Membership::check`], §3e), and
+//! time that counter last increased. The node increments its own heartbeat every round
+//! ([`Membership::tick`]), sends its [`Membership::digest`] to a few random peers
+//! ([`Membership::pick_targets`]), and merges the digests it receives, keeping the higher
+//! heartbeat of each member ([`Membership::merge`]). A member whose heartbeat has not
+//! increased for more than `t_fail` is considered offline ([`Membership::check`]), and
 //! removed after `t_cleanup`.
 //!
 //! Choices worth knowing:
@@ -143,7 +143,7 @@ impl Membership {
         self.members[self.my_index()].heartbeat
     }
 
-    /// One round of §3b: increments the own heartbeat.
+    /// Increments its own heartbeat: one round's beat.
     pub fn tick(&mut self, now: Time) {
         let i = self.my_index();
         let m = &mut self.members[i];
@@ -191,7 +191,7 @@ impl Membership {
         Err(i)
     }
 
-    /// §3d: merges a digest received from `from` at `now`. Keeps each member's higher heartbeat and
+    /// Merges a digest received from `from` at `now`. Keeps each member's higher heartbeat and
     /// refreshes its `last_increase` when the heartbeat grows; an offline member whose heartbeat
     /// grows is alive again; an unknown member is added unless it is tombstoned with a heartbeat at
     /// least as high. A digest from oneself is ignored. Returns the changes, in digest order.
@@ -254,7 +254,7 @@ impl Membership {
         changes
     }
 
-    /// §3e: marks offline every member silent for more than `t_fail_ms`, removes (and tombstones)
+    /// Marks offline every member silent for more than `t_fail_ms`, removes (and tombstones)
     /// every member silent for more than `t_cleanup_ms`, and forgets tombstones older than
     /// `t_cleanup_ms`. Never touches the own entry. A member that skips straight to removal reports
     /// both changes.
@@ -307,7 +307,7 @@ impl Membership {
         changes
     }
 
-    /// §3c: up to `fanout` distinct peers drawn uniformly from the known members other than oneself
+    /// Up to `fanout` distinct peers drawn uniformly from the known members other than oneself
     /// (only alive ones when `exclude_offline`), in id order. Deterministic given `rng`.
     pub fn pick_targets(&self, rng: &mut Rng, fanout: u8, exclude_offline: bool) -> Vec<NodeId> {
         let eligible =

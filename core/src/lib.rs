@@ -2,9 +2,10 @@
 //!
 //! A deterministic, I/O-free implementation of a Dynamo-style key-value store and a discrete-event
 //! simulator of a cluster of its nodes: consistent hashing with N/R/W quorums ([`Ring`]), a hash-table
-//! store with compression and hot/cold tiers ([`Store`], seed §1), vector clocks with siblings
-//! ([`VectorClock`], [`VersionSet`], §2), gossip failure detection ([`Membership`], §3), sloppy quorum
-//! with hinted handoff (§4) and Merkle anti-entropy ([`MerkleTree`], §5).
+//! store with compression and hot/cold tiers ([`Store`]), vector clocks with siblings
+//! ([`VectorClock`], [`VersionSet`]), gossip failure detection ([`Membership`]), sloppy quorum
+//! with hinted handoff, and Merkle anti-entropy ([`MerkleTree`]). docs/protocol.md describes each
+//! protocol, one section apiece: §Storage, §Versions, §Gossip, §Sloppy quorum, §Anti-entropy.
 //!
 //! ## The sans-IO contract
 //!
@@ -13,7 +14,7 @@
 //!
 //! - `node.handle(now, input)` feeds one [`Input`]: a message, a client request, or a timer;
 //! - `node.poll_output()` is then drained until `None`: [`Output::Send`], [`Output::Reply`], events;
-//! - `node.poll_timeout()` says when the node next wants `Input::Timer`.
+//! - `node.poll_timeout()` says when the node next wants `Input::Timeout` (`None`: never).
 //!
 //! All randomness flows from the seed in [`Config`] through the crate's own [`Rng`], with a
 //! separate stream per node, the network and the workload. Ties in the event queue break on a
@@ -51,7 +52,7 @@
 //! let ring = Arc::new(Ring::new(&ids, cfg.vnodes));
 //! let mut node = Node::new(NodeId(0), cfg, ring, Time::ZERO);
 //! let wake = node.poll_timeout().unwrap();
-//! node.handle(wake, Input::Timer); // its first gossip round
+//! node.handle(wake, Input::Timeout); // its first gossip round
 //! let mut gossip = 0;
 //! while let Some(out) = node.poll_output() {
 //!     if let Output::Send { .. } = out { gossip += 1; }
@@ -82,24 +83,32 @@ pub use config::{
 };
 pub use gossip::{Member, MemberChange, MemberChangeKind, MemberStatus, Membership, Tombstone};
 pub use merkle::{
-    bucket_of, item_hash, key_wire_bytes, normalize_buckets, record_digest, sync_cost,
-    varint_bytes, BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree, Repair, SyncCost,
-    HASH_BYTES, MAX_BUCKETS,
+    bucket_of, normalize_buckets, BucketItems, MerkleHash, MerkleMsg, MerkleStep, MerkleTree,
+    Repair, HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
-pub use node::{Input, Node, NodeEvent, NodeStats, Output, MAX_FORWARD_HOPS};
+pub use node::{Input, Node, NodeEvent, NodeStats, Output, Target, Timer, MAX_FORWARD_HOPS};
 pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
-    bare_kernel, AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History,
-    LiveVerdict, LostWrite, OracleReport, Route, SimStats, Simulation, StepInfo, StepKind,
-    TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT,
+    AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History, LiveVerdict,
+    LostWrite, OracleReport, Property, PropertyKind, Route, SimStats, Simulation, StepInfo,
+    StepKind, TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,
     COMPRESS_MIN_BYTES, ENTRY_OVERHEAD_BYTES,
 };
 pub use types::{Actor, Key, NodeId, RequestId, Time, Value};
-pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet};
+pub use vclock::{Causality, ClockEntry, Dot, VectorClock, Version, VersionSet, WriteStamp};
 pub use zipf::Zipf;
+
+/// Helpers for the benchmarks in `core/benches`, which are separate crates and so can reach only
+/// public items. Not part of the API: hidden from the docs, and free to change.
+#[doc(hidden)]
+pub mod bench_support {
+    pub use crate::codec::{key_len, varint_len};
+    pub use crate::merkle::{item_hash, record_digest, sync_cost, SyncCost};
+    pub use crate::sim::bare_kernel;
+}

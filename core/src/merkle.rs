@@ -1,8 +1,8 @@
-//! Merkle trees for anti-entropy between replicas (seed §5), and the message-driven descent that
+//! Merkle trees for anti-entropy between replicas (docs/protocol.md §Anti-entropy), and the message-driven descent that
 //! compares two of them.
 //!
 //! The tree is documented on [`MerkleTree`], the exchange on [`MerkleMsg`], the byte accounting on
-//! [`MerkleMsg::wire_bytes`].
+//! [`MerkleMsg::wire_bytes`] (counted by `codec.rs`).
 
 use crate::types::Key;
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,7 @@ fn level_start(level: u32) -> usize {
 
 /// A Merkle tree over the keys of one range: `B` buckets of items, hashed upwards to one root.
 ///
-/// # Construction (seed §5 steps 1–4)
+/// # Construction
 ///
 /// One [`MerkleTree`] covers the keys one node stores for one key range.
 ///
@@ -544,14 +544,10 @@ pub struct BucketItems {
 /// ```
 ///
 /// From the [`MerkleStep::Repair`] on, records travel, and records belong to the node, not to this
-/// module. The intended continuation (two more messages, still stateless):
-///
-/// 1. Y sends X its records of `push` and asks for the keys of `pull`.
-/// 2. X merges each record it receives, then sends back its own record of every such key whose
-///    merged item hash differs from the received record's (check with [`item_hash`] and
-///    [`MerkleTree::item`]): Y's version was older or concurrent. X adds its records of the
-///    pulled keys.
-/// 3. Y merges. Both trees now agree on those buckets.
+/// module: the node's anti-entropy runs the record phase (two more messages, still stateless; see
+/// `node/anti_entropy.rs`). Y sends X its records of `push` and asks for the keys of `pull`; X
+/// merges them and answers with its own record of every such key whose merged versions differ from
+/// the received ones, plus the pulled keys; Y merges, and both trees agree on those buckets.
 ///
 /// With `d` differing keys the exchange takes `depth + 2` messages before records travel and sends
 /// exactly `1 + 2·depth` node hashes for `d = 1`: only subtrees that differ are expanded.
@@ -601,60 +597,12 @@ impl MerkleMsg {
         }
     }
 
-    /// Bytes of the message on the wire, as a compact binary encoding would send it: a one-byte
-    /// message tag, integers as LEB128 varints, sorted index lists delta-coded, a hash as its 16
-    /// bytes, a key as a varint length and its bytes ([`key_wire_bytes`]). Node messages that carry
-    /// records should count them the same way.
+    /// Bytes of the message on the wire in kvlab's encoding (`codec.rs`): a one-byte tag,
+    /// integers as LEB128 varints, sorted index lists delta-coded, a hash as its 16 bytes, a key as
+    /// a varint length and its bytes.
     pub fn wire_bytes(&self) -> usize {
-        1 + match self {
-            MerkleMsg::Root { buckets, .. } => varint_bytes(u64::from(*buckets)) + HASH_BYTES,
-            MerkleMsg::Nodes {
-                level,
-                parents,
-                hashes,
-            } => {
-                varint_bytes(u64::from(*level))
-                    + sorted_list_bytes(parents.iter().copied())
-                    + hashes.len() * HASH_BYTES
-            }
-            MerkleMsg::Items { buckets } => {
-                sorted_list_bytes(buckets.iter().map(|b| b.bucket))
-                    + buckets
-                        .iter()
-                        .map(|b| {
-                            varint_bytes(b.items.len() as u64)
-                                + b.items
-                                    .iter()
-                                    .map(|(k, _)| key_wire_bytes(k) + HASH_BYTES)
-                                    .sum::<usize>()
-                        })
-                        .sum::<usize>()
-            }
-        }
+        crate::codec::counted(|c| crate::codec::put_merkle_msg(c, self))
     }
-}
-
-/// Bytes of `x` as an LEB128 varint.
-pub fn varint_bytes(x: u64) -> usize {
-    (64 - (x | 1).leading_zeros() as usize).div_ceil(7)
-}
-
-/// Bytes of a key on the wire: a varint length and the key's bytes.
-pub fn key_wire_bytes(key: &Key) -> usize {
-    varint_bytes(key.len() as u64) + key.len()
-}
-
-/// A varint count, then the sorted values delta-coded as varints.
-fn sorted_list_bytes(xs: impl Iterator<Item = u32>) -> usize {
-    let mut count = 0;
-    let mut bytes = 0;
-    let mut prev = 0;
-    for x in xs {
-        bytes += varint_bytes(u64::from(x.wrapping_sub(prev)));
-        prev = x;
-        count += 1;
-    }
-    varint_bytes(count) + bytes
 }
 
 /// What a replica does after receiving a [`MerkleMsg`].
@@ -1082,10 +1030,11 @@ mod tests {
 
     #[test]
     fn wire_bytes_follow_the_model() {
-        assert_eq!(varint_bytes(0), 1);
-        assert_eq!(varint_bytes(127), 1);
-        assert_eq!(varint_bytes(128), 2);
-        assert_eq!(varint_bytes(u64::MAX), 10);
+        use crate::codec::{key_len, varint_len};
+        assert_eq!(varint_len(0), 1);
+        assert_eq!(varint_len(127), 1);
+        assert_eq!(varint_len(128), 2);
+        assert_eq!(varint_len(u64::MAX), 10);
         let h = MerkleHash::EMPTY;
         assert_eq!(
             MerkleMsg::Root {
@@ -1112,7 +1061,7 @@ mod tests {
         // tag, count, bucket 300 (2 bytes), item count, key (1 + 9), hash
         assert_eq!(items.wire_bytes(), 1 + 1 + 2 + 1 + 10 + 16);
         assert_eq!(items.item_hashes(), 1);
-        assert_eq!(key_wire_bytes(&key(1)), 10);
+        assert_eq!(key_len(&key(1)), 10);
     }
 
     #[test]

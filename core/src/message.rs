@@ -15,7 +15,7 @@ pub enum Request {
         /// The key.
         key: Key,
     },
-    /// Write `value` under `key`, superseding exactly the versions `context` covers (seed §2a).
+    /// Write `value` under `key`, superseding exactly the versions `context` covers (docs/protocol.md §Versions).
     Put {
         /// The key.
         key: Key,
@@ -122,7 +122,7 @@ pub struct Reply {
 /// The kinds of message, for colours, legends and counters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum MsgKind {
-    /// A membership list (seed §3).
+    /// A membership list (docs/protocol.md §Gossip).
     Gossip,
     /// A client request passed to a node of the key's preference list.
     Forward,
@@ -136,11 +136,11 @@ pub enum MsgKind {
     GetReply,
     /// Coordinator → stale replica: the merged versions.
     ReadRepair,
-    /// Stand-in → recovered owner: the replicas held under a hint (seed §4).
+    /// Stand-in → recovered owner: the replicas held under a hint (docs/protocol.md §Sloppy quorum).
     Handoff,
     /// Owner → stand-in: hinted replicas received; the hint can go.
     HandoffAck,
-    /// Anti-entropy: Merkle hashes or the keys of differing buckets (seed §5).
+    /// Anti-entropy: Merkle hashes or the keys of differing buckets (docs/protocol.md §Anti-entropy).
     Merkle,
 }
 
@@ -181,7 +181,7 @@ impl MsgKind {
     }
 }
 
-/// One message of a Merkle comparison between two replicas of a range (seed §5).
+/// One message of a Merkle comparison between two replicas of a range (docs/protocol.md §Anti-entropy).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MerkleWire {
     /// The tree phase: roots, then child hashes of differing nodes level by level, then the items
@@ -207,7 +207,7 @@ pub enum MerkleWire {
 /// A message between nodes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
-    /// A membership digest: (member, heartbeat) pairs (seed §3c).
+    /// A membership digest: (member, heartbeat) pairs (docs/protocol.md §Gossip).
     Gossip {
         /// What the sender knows.
         digest: Vec<(NodeId, u64)>,
@@ -298,52 +298,11 @@ impl Msg {
         }
     }
 
-    /// Approximate bytes on the wire: payloads plus a small header, for accounting.
+    /// Bytes on the wire: the message's encoding (`codec.rs`) plus a fixed envelope
+    /// (sender, receiver, length) of 16 bytes.
     pub fn wire_bytes(&self) -> usize {
-        const HEADER: usize = 16;
-        HEADER
-            + match self {
-                Msg::Gossip { digest } => digest.len() * 10,
-                Msg::Forward { request, .. } => match &**request {
-                    Request::Get { key } => key.len(),
-                    Request::Put {
-                        key,
-                        value,
-                        context,
-                    } => key.len() + value.len() + context.len() * 16,
-                },
-                Msg::Put { key, versions, .. } => key.len() + versions.encoded_len() + 2,
-                Msg::PutAck { .. } => 8,
-                Msg::Get { key, .. } => 8 + key.len(),
-                Msg::GetReply { versions, .. } => 8 + versions.encoded_len(),
-                Msg::ReadRepair { key, versions } => key.len() + versions.encoded_len(),
-                Msg::Handoff { records } => records_bytes(records),
-                Msg::HandoffAck { keys } => keys.iter().map(|(k, d)| k.len() + d.len() * 10).sum(),
-                Msg::Merkle { step, .. } => {
-                    16 + match step {
-                        MerkleWire::Tree(m) => m.wire_bytes(),
-                        MerkleWire::Records {
-                            buckets,
-                            records,
-                            pull,
-                            ..
-                        } => {
-                            buckets.len() * 4
-                                + records_bytes(records)
-                                + pull.iter().map(|k| k.len() + 1).sum::<usize>()
-                        }
-                        MerkleWire::InSync => 1,
-                    }
-                }
-            }
+        crate::codec::ENVELOPE_BYTES + crate::codec::counted(|c| crate::codec::put_msg(c, self))
     }
-}
-
-fn records_bytes(records: &[(Key, VersionSet)]) -> usize {
-    records
-        .iter()
-        .map(|(k, vs)| k.len() + vs.encoded_len())
-        .sum()
 }
 
 /// A message in the network, as the UI draws it.
@@ -363,6 +322,6 @@ pub struct InFlight {
     pub deliver_at: Time,
     /// Whether the network will drop it (loss); it is drawn dying at `deliver_at`.
     pub doomed: bool,
-    /// Approximate size on the wire.
+    /// Size on the wire ([`Msg::wire_bytes`]).
     pub bytes: u32,
 }

@@ -129,7 +129,7 @@ impl Scenario {
         sim
     }
 
-    /// §1: a hash table whose values are compressed, with only frequently used entries in memory.
+    /// Storage: a hash table whose values are compressed, with only frequently used entries in memory.
     pub fn storage_tiers() -> Scenario {
         let config = Config {
             seed: 11,
@@ -188,7 +188,7 @@ impl Scenario {
         }
     }
 
-    /// §2a: the D1–D5 conflict, with the exact clocks of the seed.
+    /// Versions: the D1–D5 conflict of the Dynamo paper, with its exact clocks.
     pub fn conflict() -> Scenario {
         let config = Config {
             seed: 2,
@@ -218,7 +218,7 @@ impl Scenario {
         }
     }
 
-    /// §3: gossip heartbeats detect a crashed node.
+    /// Gossip: heartbeats detect a crashed node.
     pub fn gossip() -> Scenario {
         let config = Config {
             seed: 3,
@@ -243,7 +243,7 @@ impl Scenario {
         }
     }
 
-    /// §4: sloppy quorum and hinted handoff.
+    /// Sloppy quorum and hinted handoff.
     pub fn sloppy_quorum() -> Scenario {
         let config = Config {
             seed: 4,
@@ -282,7 +282,7 @@ impl Scenario {
         }
     }
 
-    /// §5: Merkle trees find and repair only what differs; a wiped replica is restored.
+    /// Anti-entropy: Merkle trees find and repair only what differs; a wiped replica is restored.
     pub fn merkle_repair() -> Scenario {
         let config = Config {
             seed: 5,

@@ -59,9 +59,13 @@ fn scripted_run(seed: u64) -> (u64, u64, u64) {
 
 #[test]
 fn simulation_traces_match_golden() {
+    // The digests changed (delivered and puts did not) when a wipe became an `Input` whose output
+    // the simulator drains at once (the wiped node's `NewEpoch` event is traced at the wipe, not
+    // with its next input), then when every message size came from counting codec.rs's encoding
+    // (the trace records each message's bytes).
     let golden: [(u64, (u64, u64, u64)); 2] = [
-        (1, (0x1ad3_d873_5929_db88, 2027, 124)),
-        (2, (0x3045_64d7_4025_990d, 1886, 111)),
+        (1, (0xa64c_222f_adc5_1feb, 2027, 124)),
+        (2, (0x1ce5_39b6_5592_fe58, 1886, 111)),
     ];
     for (seed, want) in golden {
         let got = scripted_run(seed);

@@ -527,17 +527,13 @@ impl Engine {
     }
 
     /// Node `id`'s Merkle tree of `range` next to its exchange peer's.
-    pub fn merkle_pair(
-        &mut self,
-        id: u16,
-        range: Option<u64>,
-    ) -> Option<crate::inspect::MerklePair> {
-        crate::inspect::merkle_pair(&mut self.sim, &self.names, NodeId(id), range)
+    pub fn merkle_pair(&self, id: u16, range: Option<u64>) -> Option<crate::inspect::MerklePair> {
+        crate::inspect::merkle_pair(&self.sim, &self.names, NodeId(id), range)
     }
 
     /// The open teaching panel's view: the selected node's timers or Merkle pair, or the
     /// replicas of the selected key (the guided scenario's key when none is selected).
-    pub fn inspect_views(&mut self, ui: &crate::state::Ui) -> crate::inspect::Views {
+    pub fn inspect_views(&self, ui: &crate::state::Ui) -> crate::inspect::Views {
         use crate::state::Panel;
         let mut v = crate::inspect::Views::default();
         match ui.panel {

@@ -575,12 +575,8 @@ pub struct MerklePair {
     pub words: Vec<String>,
 }
 
-fn levels(
-    sim: &mut Simulation,
-    who: NodeId,
-    range: u64,
-) -> Option<(Vec<Vec<MerkleHash>>, Vec<usize>)> {
-    let tree = sim.node_mut(who)?.merkle_tree(RangeId(range))?;
+fn levels(sim: &Simulation, who: NodeId, range: u64) -> Option<(Vec<Vec<MerkleHash>>, Vec<usize>)> {
+    let tree = sim.node(who)?.merkle_tree(RangeId(range))?;
     let levels = (0..=tree.depth())
         .map(|l| tree.level_hashes(l).to_vec())
         .collect();
@@ -621,7 +617,7 @@ fn tree_view(
 /// Node `id`'s tree of `range` next to its peer's: the peer of its last exchange of that range,
 /// else the next replica. `range` `None`: the range it last exchanged, else its first.
 pub fn merkle_pair(
-    sim: &mut Simulation,
+    sim: &Simulation,
     names: &[String],
     id: NodeId,
     range: Option<u64>,
@@ -898,7 +894,7 @@ mod tests {
     #[test]
     fn merkle_pair_compares_with_the_last_exchange_peer() {
         // Tour 5, step 1: S1 cut off, three keys written without it: its trees differ from its peers'.
-        let mut e = engine_at("s5", 1);
+        let e = engine_at("s5", 1);
         let p = e.merkle_pair(1, None).expect("S1 replicates ranges");
         assert_eq!(p.source, PeerSource::NextReplica);
         assert!(p.last.is_none());
@@ -932,7 +928,7 @@ mod tests {
         assert!(differing > 0);
 
         // Tour 5, step 2: S1 exchanged; the peer shown is the one of its last exchange of that range.
-        let mut e = engine_at("s5", 2);
+        let e = engine_at("s5", 2);
         let p = e.merkle_pair(1, None).expect("pair");
         let last = p.last.clone().expect("an exchange");
         assert_eq!(p.source, PeerSource::LastExchange);

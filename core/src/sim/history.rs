@@ -248,7 +248,11 @@ pub struct History {
     /// Whether any fault was injected.
     faulted: bool,
     violations: u64,
+    /// Of the violations, resurrections.
+    resurrections: u64,
     examples: Vec<Violation>,
+    /// Gets answered with more than one sibling.
+    sibling_reads: u64,
     /// Puts by hand whose context matched no remembered read (treated as blind).
     unmatched_contexts: u64,
 }
@@ -304,6 +308,9 @@ impl History {
 
     fn violate(&mut self, v: Violation) {
         self.violations += 1;
+        if matches!(v, Violation::Resurrected { .. }) {
+            self.resurrections += 1;
+        }
         if self.examples.len() < VIOLATIONS_KEPT {
             self.examples.push(v);
         }
@@ -312,6 +319,17 @@ impl History {
     /// Violations found while the run went on (reads, acknowledgements).
     pub fn live_violations(&self) -> u64 {
         self.violations
+    }
+
+    /// Of [`History::live_violations`], the resurrections: a write read back next to a write whose
+    /// client had read it.
+    pub fn resurrections(&self) -> u64 {
+        self.resurrections
+    }
+
+    /// Gets that returned more than one sibling: concurrent writes the store kept.
+    pub fn sibling_reads(&self) -> u64 {
+        self.sibling_reads
     }
 
     /// The first violations found while the run went on.
@@ -521,6 +539,9 @@ impl History {
             }
             ReplyBody::GetOk { siblings, context } => {
                 let key = &reply.key;
+                if siblings.len() > 1 {
+                    self.sibling_reads += 1;
+                }
                 let read = self.names(key, siblings);
                 self.check_no_ancestor_pairs(key, &read);
                 if let Some((_, acked)) = self.gets.remove(&reply.req) {

@@ -100,7 +100,7 @@ impl Simulation {
     }
 
     /// Convergence: all home replicas of each range have equal Merkle roots.
-    pub fn check_convergence(&mut self) -> ConvergenceReport {
+    pub fn check_convergence(&self) -> ConvergenceReport {
         let n = usize::from(self.cfg.n);
         let tokens: Vec<RangeId> = self.ring.ranges().map(|(id, _, _)| id).collect();
         let mut report = ConvergenceReport::default();
@@ -118,12 +118,12 @@ impl Simulation {
     /// Whether all home replicas of `range` have equal Merkle roots: one range of
     /// [`Simulation::check_convergence`], for callers that spread the check over time (the page
     /// checks a slice of a large ring each second).
-    pub fn range_converged(&mut self, range: RangeId) -> bool {
+    pub fn range_converged(&self, range: RangeId) -> bool {
         let n = usize::from(self.cfg.n);
         self.range_converged_n(range, n)
     }
 
-    fn range_converged_n(&mut self, range: RangeId, n: usize) -> bool {
+    fn range_converged_n(&self, range: RangeId, n: usize) -> bool {
         let replicas = self.ring.preference_list(range.0, n);
         let mut roots = replicas
             .iter()

@@ -5,12 +5,14 @@
 
 mod history;
 mod invariants;
+mod properties;
 mod queue;
 mod trace;
 mod workload;
 
 pub use history::{History, LiveVerdict, OracleReport, Violation};
 pub use invariants::{AckReport, ConvergenceReport, LostWrite};
+pub use properties::{Kind as PropertyKind, Property, PROPERTIES};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
 
@@ -352,11 +354,6 @@ impl Simulation {
         self.nodes.get(id.index())
     }
 
-    /// One node, mutably (its Merkle trees are brought up to date lazily).
-    pub fn node_mut(&mut self, id: NodeId) -> Option<&mut Node> {
-        self.nodes.get_mut(id.index())
-    }
-
     /// Whether the node is running.
     pub fn is_up(&self, id: NodeId) -> bool {
         self.up.get(id.index()).copied().unwrap_or(false)
@@ -532,16 +529,15 @@ impl Simulation {
                 self.up[n.index()] = false;
                 self.faulted[n.index()] = true;
                 self.timer_at[n.index()] = None;
+                self.drive(n, Input::Crash);
             }
             Fault::Restart(n) if n.index() < self.nodes.len() && !self.up[n.index()] => {
                 self.up[n.index()] = true;
-                let now = self.now;
-                self.nodes[n.index()].restart(now);
-                self.schedule_timer(n);
+                self.drive(n, Input::Restart);
             }
             Fault::Wipe(n) if n.index() < self.nodes.len() => {
                 self.faulted[n.index()] = true;
-                self.nodes[n.index()].wipe();
+                self.drive(n, Input::Wipe);
             }
             // A side with every node (or none) cuts nothing: it changes nothing either.
             Fault::Partition(side)
@@ -746,7 +742,7 @@ impl Simulation {
                         continue;
                     }
                     self.timer_at[id.index()] = None;
-                    self.drive(id, Input::Timer);
+                    self.drive(id, Input::Timeout);
                     StepKind::Timer(id)
                 }
                 Ev::Deliver { info, msg } => self.deliver(info, msg),
@@ -836,10 +832,9 @@ impl Simulation {
             Action::AntiEntropy(n) => {
                 if self.is_up(n) {
                     let ranges: Vec<_> = self.nodes[n.index()].ranges().collect();
-                    for r in ranges {
-                        self.nodes[n.index()].start_merkle(r);
+                    for range in ranges {
+                        self.drive(n, Input::StartMerkle { range });
                     }
-                    self.drive(n, Input::Timer);
                 }
             }
         }

@@ -1,4 +1,4 @@
-//! Seed §1, one machine: a hash table, compression, and frequently used data in memory with the rest
+//! One machine's storage (docs/protocol.md §Storage): a hash table, compression, and frequently used data in memory with the rest
 //! on disk.
 
 mod disk;
