@@ -1048,6 +1048,52 @@ mod tests {
     }
 
     #[test]
+    fn a_workload_clients_put_reply_is_no_read_for_puts_by_hand() {
+        // Only puts by hand show their replies (the page keeps no workload reply): a put by hand
+        // whose context equals the clock a workload client's put reply returned read nothing.
+        let mut h = History::new(3, 3, 3, false);
+        let request = Request::Put {
+            key: key(),
+            value: Value::from("a"),
+            context: VectorClock::new(),
+        };
+        h.on_submit(RequestId(1), &request, Some(7));
+        h.on_wrote(RequestId(1), &key(), dot(0, 1));
+        let body = ReplyBody::PutOk {
+            version: version(dot(0, 1), "a"),
+        };
+        h.on_reply(&reply(1, body), Some(7), Time(1));
+        put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        assert_eq!(h.unmatched_contexts(), 1);
+        assert_eq!(h.superseded, 0);
+        assert_eq!(h.open.len(), 2);
+    }
+
+    #[test]
+    fn a_put_reply_is_a_read_of_its_own_key_only() {
+        // Counters are node-wide: a put reply of another key can show the very clock a put of this
+        // key carries. It read nothing of this key.
+        let mut h = History::new(3, 3, 3, false);
+        let other = Key::from("other");
+        let request = Request::Put {
+            key: other.clone(),
+            value: Value::from("x"),
+            context: VectorClock::new(),
+        };
+        h.on_submit(RequestId(1), &request, None);
+        h.on_wrote(RequestId(1), &other, dot(0, 1));
+        let body = ReplyBody::PutOk {
+            version: version(dot(0, 1), "x"),
+        };
+        let mut r = reply(1, body);
+        r.key = other;
+        h.on_reply(&r, None, Time(1));
+        put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
+        assert_eq!(h.unmatched_contexts(), 1);
+        assert_eq!((h.superseded, h.open.len()), (0, 2));
+    }
+
+    #[test]
     fn a_clients_blind_put_after_a_plain_get_supersedes_nothing() {
         // Found by an adversarial review: the oracle took a workload client's last read as the
         // read-from set of any later put of the key, blind ones included, and so excused a loss.

@@ -211,6 +211,8 @@ pub struct Simulation {
     issued: HashMap<Key, BTreeMap<Actor, u64>>,
     /// Where each request made through [`Simulation::submit`] went (see [`Route`]).
     routes: BTreeMap<RequestId, Route>,
+    /// The newest request whose route was dropped to keep [`ROUTES_KEPT`].
+    routes_dropped: Option<RequestId>,
 }
 
 /// Where a request made through [`Simulation::submit`] travelled: the nodes that passed it on
@@ -274,6 +276,7 @@ impl Simulation {
             bounded: false,
             issued: HashMap::new(),
             routes: BTreeMap::new(),
+            routes_dropped: None,
         };
         if lossy {
             sim.history.on_fault();
@@ -429,8 +432,15 @@ impl Simulation {
         {
             return;
         }
-        if !self.routes.contains_key(&req) && self.routes.len() >= ROUTES_KEPT {
-            self.routes.pop_first();
+        if !self.routes.contains_key(&req) {
+            // A request whose route was dropped (or older than one that was) starts no new one:
+            // it would show the rest of its way without its start.
+            if self.routes_dropped.is_some_and(|d| req <= d) {
+                return;
+            }
+            if self.routes.len() >= ROUTES_KEPT {
+                self.routes_dropped = self.routes.pop_first().map(|(r, _)| r);
+            }
         }
         let route = self.routes.entry(req).or_default();
         match replica {
