@@ -64,7 +64,7 @@ fn hinted_handoff_delivers_to_the_recovered_owner_and_drops_the_hint() {
         &VectorClock::new(),
         400,
     );
-    let ReplyBody::PutOk { version } = r.body else {
+    let ReplyBody::PutOk { version, .. } = r.body else {
         panic!("sloppy quorum write failed: {r:?}")
     };
     let held = &sim.nodes()[stand_in.index()].hints()[&owner];

@@ -277,7 +277,7 @@ fn a_node_reports_the_highest_counter_it_issued() {
     let mut top = 0;
     for key in ["a", "b", "c"] {
         let r = put(&mut sim, 0, key, "v", &VectorClock::new(), 200);
-        if let ReplyBody::PutOk { version } = &r.body {
+        if let ReplyBody::PutOk { version, .. } = &r.body {
             if version.dot.actor == sim.nodes()[0].actor() {
                 top = top.max(version.dot.counter);
             }

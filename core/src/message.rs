@@ -90,10 +90,19 @@ impl std::fmt::Display for RequestError {
 /// What a client is told, once per request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplyBody {
-    /// The write reached W replicas. `version` is what was written (its dot identifies it).
+    /// The write reached W replicas. `version` is what was written (its dot identifies it);
+    /// `siblings` is every version the coordinator held of the key right after the write (the
+    /// new one and any concurrent ones it did not supersede), and `context` their merged clock.
+    /// A version's own clock claims every earlier dot of its coordinator, siblings included, so
+    /// the reply shows them all: a client that passes `context` back has seen what it covers
+    /// (Riak's `return_body`).
     PutOk {
         /// The version written.
         version: Version,
+        /// The coordinator's versions of the key after the write, `version` among them.
+        siblings: Vec<Version>,
+        /// The merged clock of `siblings`, to send back with the next put.
+        context: VectorClock,
     },
     /// The read reached R replicas: every sibling and the context covering them.
     GetOk {

@@ -41,6 +41,10 @@ test('two blind puts through one coordinator: two siblings, and neither one\'s c
   const a = await send(page, 'put', { via: 0, key: 'fruit', value: 'apple' });
   const b = await send(page, 'put', { via: 0, key: 'fruit', value: 'banana' });
   assert.ok(a.ok && b.ok, JSON.stringify([a, b]));
+  // The second put's reply shows what its context covers: the new version and the blind sibling
+  // it did not supersede (so passing that context back supersedes only what was shown).
+  assert.deepEqual(b.siblings.map((s) => s.value), ['banana', 'apple']);
+  assert.ok(b.context.length > 2, b.context);
   const g = await send(page, 'get', { via: 0, key: 'fruit' });
   assert.equal(g.siblings.length, 2, JSON.stringify(g));
   const [x, y] = g.siblings;

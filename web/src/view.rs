@@ -387,9 +387,19 @@ pub fn console_view(
                 v.pending = false;
                 v.coordinator = name(r.coordinator);
                 match &r.body {
-                    ReplyBody::PutOk { version } => {
+                    ReplyBody::PutOk {
+                        version,
+                        siblings,
+                        context,
+                    } => {
+                        // The version written first, then any concurrent ones the coordinator
+                        // still holds: the context covers them all.
                         v.ok = true;
-                        v.siblings = vec![sibling(version, names)];
+                        v.siblings = std::iter::once(version)
+                            .chain(siblings.iter().filter(|s| *s != version))
+                            .map(|s| sibling(s, names))
+                            .collect();
+                        v.context = context.display_with(name);
                     }
                     ReplyBody::GetOk { siblings, context } => {
                         v.ok = true;

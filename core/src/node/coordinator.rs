@@ -100,6 +100,8 @@ enum Op {
     Put {
         key: Key,
         version: Version,
+        /// The coordinator's set of the key after the write (what the reply shows).
+        versions: Arc<VersionSet>,
         acks: u8,
         replied: bool,
     },
@@ -187,6 +189,7 @@ impl Coordinator {
         let op = Op::Put {
             key,
             version,
+            versions,
             acks: 1,
             replied: false,
         };
@@ -337,6 +340,7 @@ impl Coordinator {
         let Op::Put {
             key,
             version,
+            versions,
             acks,
             replied,
         } = &mut p.op
@@ -346,11 +350,16 @@ impl Coordinator {
         let all = usize::from(*acks) >= p.targets.len();
         if !*replied && *acks >= w {
             *replied = true;
-            let (key, version) = (key.clone(), version.clone());
+            let body = ReplyBody::PutOk {
+                version: version.clone(),
+                siblings: versions.versions().to_vec(),
+                context: versions.context(),
+            };
+            let key = key.clone();
             if all {
                 self.finish(req);
             }
-            out.reply(req, key, ReplyBody::PutOk { version });
+            out.reply(req, key, body);
         } else if *replied && all {
             self.finish(req);
         }

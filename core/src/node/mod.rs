@@ -80,8 +80,9 @@ pub enum Output {
         /// The message.
         msg: Msg,
     },
-    /// Answer a client.
-    Reply(Reply),
+    /// Answer a client (boxed: a reply carries versions, and every queued send would otherwise
+    /// be as large as the largest reply).
+    Reply(Box<Reply>),
     /// Something worth showing happened inside the node.
     Event(NodeEvent),
 }
@@ -113,12 +114,12 @@ impl Outbox {
 
     fn reply(&mut self, req: RequestId, key: Key, body: ReplyBody) {
         let coordinator = self.me;
-        self.queue.push_back(Output::Reply(Reply {
+        self.queue.push_back(Output::Reply(Box::new(Reply {
             req,
             key,
             coordinator,
             body,
-        }));
+        })));
     }
 
     fn pop(&mut self) -> Option<Output> {

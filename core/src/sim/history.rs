@@ -501,7 +501,11 @@ impl History {
     /// A reply reached the client.
     pub(crate) fn on_reply(&mut self, reply: &Reply, client: Option<u32>, now: Time) {
         match &reply.body {
-            ReplyBody::PutOk { version } => {
+            ReplyBody::PutOk {
+                version,
+                siblings,
+                context,
+            } => {
                 let Some(&w) = self.by_req.get(&reply.req) else {
                     return;
                 };
@@ -526,10 +530,11 @@ impl History {
                 }
                 self.supersede_read_from(w);
                 if client.is_none() {
-                    // A put's reply returns the version it wrote, clock and all: someone typing
-                    // puts by hand may pass that clock back as the next put's context, having
-                    // seen exactly this version (the §2 tour writes D2 over D1 this way).
-                    self.remember_read(&reply.key, version.clock(), vec![w]);
+                    // A put's reply shows the coordinator's versions after the write and their
+                    // merged context: someone typing puts by hand may pass that context back,
+                    // having seen exactly those versions (the §2 tour writes D2 over D1 so).
+                    let shown = self.names(&reply.key, siblings);
+                    self.remember_read(&reply.key, context.clone(), shown);
                 }
                 let key = reply.key.clone();
                 let mut frontier = self.frontier.remove(&key).unwrap_or_default();
@@ -884,10 +889,17 @@ mod tests {
         h.on_submit(RequestId(req), &request, None);
         h.on_wrote(RequestId(req), &key(), d);
         if ack {
-            let body = ReplyBody::PutOk {
-                version: version(d, value),
-            };
+            let body = put_ok(version(d, value));
             h.on_reply(&reply(req, body), None, Time(req));
+        }
+    }
+
+    /// A put's reply as a coordinator sends it when the write left one version.
+    fn put_ok(v: Version) -> ReplyBody {
+        ReplyBody::PutOk {
+            siblings: vec![v.clone()],
+            context: v.clock(),
+            version: v,
         }
     }
 
@@ -992,13 +1004,16 @@ mod tests {
         };
         h.on_submit(RequestId(3), &request, None);
         h.on_wrote(RequestId(3), &key(), dot(0, 3));
-        let body = ReplyBody::PutOk {
-            version: version(dot(0, 4), "c"),
-        };
+        let body = put_ok(version(dot(0, 4), "c"));
         h.on_reply(&reply(3, body), None, Time(3));
+        assert!(h
+            .examples()
+            .iter()
+            .any(|v| matches!(v, Violation::AckedUnwritten { .. })));
+        // The reply also showed that version as the coordinator's: nobody wrote it.
         assert!(matches!(
             h.examples().last(),
-            Some(Violation::AckedUnwritten { .. })
+            Some(Violation::Phantom { .. })
         ));
     }
 
@@ -1059,9 +1074,7 @@ mod tests {
         };
         h.on_submit(RequestId(1), &request, Some(7));
         h.on_wrote(RequestId(1), &key(), dot(0, 1));
-        let body = ReplyBody::PutOk {
-            version: version(dot(0, 1), "a"),
-        };
+        let body = put_ok(version(dot(0, 1), "a"));
         h.on_reply(&reply(1, body), Some(7), Time(1));
         put(&mut h, 2, "b", ctx(dot(0, 1)), dot(0, 2), true);
         assert_eq!(h.unmatched_contexts(), 1);
@@ -1082,9 +1095,7 @@ mod tests {
         };
         h.on_submit(RequestId(1), &request, None);
         h.on_wrote(RequestId(1), &other, dot(0, 1));
-        let body = ReplyBody::PutOk {
-            version: version(dot(0, 1), "x"),
-        };
+        let body = put_ok(version(dot(0, 1), "x"));
         let mut r = reply(1, body);
         r.key = other;
         h.on_reply(&r, None, Time(1));
@@ -1112,9 +1123,7 @@ mod tests {
         };
         h.on_submit(RequestId(3), &blind, Some(7));
         h.on_wrote(RequestId(3), &key(), dot(0, 2));
-        let ok = ReplyBody::PutOk {
-            version: version(dot(0, 2), "b"),
-        };
+        let ok = put_ok(version(dot(0, 2), "b"));
         h.on_reply(&reply(3, ok), Some(7), Time(3));
         assert_eq!(h.open.len(), 2, "the blind write did not supersede `a`");
         // The same client writing with the context it read does.
@@ -1125,9 +1134,7 @@ mod tests {
         };
         h.on_submit(RequestId(4), &rmw, Some(7));
         h.on_wrote(RequestId(4), &key(), dot(0, 3));
-        let ok = ReplyBody::PutOk {
-            version: version(dot(0, 3), "c"),
-        };
+        let ok = put_ok(version(dot(0, 3), "c"));
         h.on_reply(&reply(4, ok), Some(7), Time(4));
         assert_eq!(h.superseded, 1);
     }

@@ -626,7 +626,7 @@ impl Simulation {
         while let Some(out) = self.nodes[id.index()].poll_output() {
             match out {
                 Output::Send { to, msg } => self.send(id, to, msg),
-                Output::Reply(reply) => self.on_reply(reply),
+                Output::Reply(reply) => self.on_reply(*reply),
                 Output::Event(e) => self.on_node_event(id, e),
             }
         }
@@ -670,7 +670,7 @@ impl Simulation {
         let ok = !matches!(reply.body, ReplyBody::Failed(_));
         self.history.on_reply(&reply, o.client, self.now);
         match &reply.body {
-            ReplyBody::PutOk { version } => {
+            ReplyBody::PutOk { version, .. } => {
                 self.stats.puts_ok += 1;
                 if self.bounded && self.acked.len() >= ACKED_KEPT {
                     // Halve rather than shift one at a time: amortised O(1) per write.
