@@ -1,4 +1,4 @@
-//! Seed §2a end to end through the simulated cluster: the D1–D5 example with its exact clocks.
+//! Versions and conflicts (docs/protocol.md §Versions) end to end through the simulated cluster: the D1–D5 example with its exact clocks.
 
 use kvlab_core::{NodeId, Scenario, VectorClock};
 use kvlab_support::{get, put, siblings};

@@ -1,4 +1,4 @@
-//! Seed §3–§5 under faults: gossip detects a crash, sloppy quorum with hinted handoff, Merkle
+//! Gossip, sloppy quorum and anti-entropy (docs/protocol.md) under faults: gossip detects a crash, sloppy quorum with hinted handoff, Merkle
 //! anti-entropy restores a wiped replica.
 
 use kvlab_core::{

@@ -1,4 +1,4 @@
-//! Each guided scenario (seed §1–§5) runs to its end and does what its captions promise. The page
+//! Each guided tour (one per section of docs/protocol.md) runs to its end and does what its captions promise. The page
 //! runs the same data, so these tests also guard the narration.
 
 use kvlab_core::{MemberStatus, NodeEvent, NodeId, Scenario, Tier, TraceKind};

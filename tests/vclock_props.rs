@@ -1,4 +1,4 @@
-//! Properties of vector clocks and version sets (seed §2).
+//! Properties of vector clocks and version sets (docs/protocol.md §Versions).
 //!
 //! Clocks: `compare` is the pointwise partial order, `merge` is its least upper bound, `prune` keeps
 //! the newest entries. Version sets: replicas that write with contexts from earlier reads and
@@ -384,7 +384,7 @@ proptest! {
         }
     }
 
-    /// With pruning (seed §2b) contexts cover less: false siblings may remain, but a set never
+    /// With pruning (docs/protocol.md §Versions, Pruning) contexts cover less: false siblings may remain, but a set never
     /// holds a version next to one that covers it, and no causally latest write is lost.
     #[test]
     fn pruned_clocks_keep_sets_clean_and_lose_no_latest_write(
