@@ -49,18 +49,51 @@ pub fn status(p: &Props) -> Html {
             <span class="stat" id="acked" title="writes acknowledged to a client; of those, superseded: a client read them and wrote over them; pending: not yet on all N home replicas">
                 { format!("acked writes {} · superseded {} · pending {}", inv.acked, inv.superseded, inv.pending) }
             </span>
-            <span class={classes!("check", if lost_ok { "ok" } else { "bad" })} id="lost" title="acknowledged writes that no node holds any more and that no client read and wrote over. Judged by the history oracle from what clients wrote and read, never from the store's clocks (checked about once a second)">
+            <span class={classes!("check", if lost_ok { "ok" } else { "bad" })} id="lost" title={property_title("no acknowledged write lost", "judged by the history oracle from what clients wrote and read, never from the store's clocks (checked about once a second)")}>
                 { format!("lost writes {} {}", inv.lost, if lost_ok { "✓" } else { "✗" }) }
             </span>
             if inv.anomalies > 0 {
-                <span class="check bad" id="anomalies" title="reads a correct store never returns: a version no client wrote, a write next to one that superseded it, or (R + W > N, no faults) a read missing an acknowledged write">
+                <span class="check bad" id="anomalies" title={format!("{}\n\n{}", property_title("no resurrection", ""), property_title("reads show only real writes", ""))}>
                     { format!("anomalies {} ✗", inv.anomalies) }
                 </span>
             }
-            <span class={classes!("check", if conv_ok { "ok" } else { "wait" })} id="converged" title="ranges whose replicas hold identical data">
+            <span class={classes!("check", if conv_ok { "ok" } else { "wait" })} id="converged" title={property_title("converged", "counted per range, a slice of ranges a second; while clients write it is rarely all")}>
                 { format!("converged {}/{} {}", inv.converged, inv.ranges, if conv_ok { "✓" } else { "…" }) }
             </span>
             <span class="stat hash" title="digest of the trace: equal digests, equal runs">{ format!("#{:08x}", p.trace_hash as u32) }</span>
         </footer>
+    }
+}
+
+/// A status chip's tooltip: the property it shows, from the core's one list of properties (the
+/// sweep and the tests judge runs by the same list), and how the page checks it.
+fn property_title(name: &str, how: &str) -> String {
+    let p = kvlab_core::Property::named(name);
+    let kind = p.map_or("", |p| match p.kind {
+        kvlab_core::PropertyKind::Always => "always",
+        kvlab_core::PropertyKind::Eventually => "eventually",
+        kvlab_core::PropertyKind::Sometimes => "sometimes",
+    });
+    let meaning = p.map_or("", |p| p.meaning);
+    if how.is_empty() {
+        format!("{kind} “{name}”: {meaning}")
+    } else {
+        format!("{kind} “{name}”: {meaning}. The page: {how}.")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::property_title;
+
+    #[test]
+    fn chips_name_the_cores_properties() {
+        let t = property_title("no acknowledged write lost", "once a second");
+        assert!(
+            t.starts_with("always “no acknowledged write lost”: every write"),
+            "{t}"
+        );
+        assert!(t.ends_with("The page: once a second."), "{t}");
+        assert!(property_title("converged", "").starts_with("eventually"));
     }
 }
