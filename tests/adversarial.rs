@@ -281,7 +281,6 @@ fn a_put_reply_shows_every_version_its_context_covers() {
 /// claims this key's older versions that nobody read. Here A1 is `[H,1]` on "a", X is `[H,2]` on
 /// "b", A3 is `[H,3]` on "a" (a blind sibling of A1); X's clock `[H,2]` passed to "a" would drop A1.
 #[test]
-#[ignore = "reproduces a loss the seal allows: a context from another key below the key's highest counter"]
 fn a_context_from_another_key_below_the_keys_counter_is_refused() {
     let mut sim = Simulation::new(config(9, 3, 3, 1, 1)).unwrap();
     let h = NodeId(0);

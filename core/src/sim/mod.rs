@@ -206,9 +206,8 @@ pub struct Simulation {
     history: History,
     /// Whether the history is bounded (see [`Simulation::set_history_bound`]).
     bounded: bool,
-    /// The highest counter each actor was seen to issue for each key: a put whose context names
-    /// more for its key is refused.
-    issued: HashMap<Key, BTreeMap<Actor, u64>>,
+    /// The counters each actor was seen to issue for each key (see [`Issued`]).
+    issued: HashMap<Key, BTreeMap<Actor, Issued>>,
     /// Where each request made through [`Simulation::submit`] went (see [`Route`]).
     routes: BTreeMap<RequestId, Route>,
     /// The newest request whose route was dropped to keep [`ROUTES_KEPT`].
@@ -228,6 +227,43 @@ pub struct Route {
 
 /// Routes of requests made through [`Simulation::submit`] the simulator remembers.
 const ROUTES_KEPT: usize = 256;
+
+/// Counters remembered per key and actor besides the highest (see [`Issued`]).
+const ISSUED_KEPT: usize = 16;
+
+/// The counters one actor issued for one key: the highest, and the `ISSUED_KEPT` most recent.
+/// A context entry above the highest claims a write nobody made; one within the span of the
+/// recent counters but not among them names another key's write (a node's counters run across
+/// all its keys) and would claim this key's versions that lie below it. Only an entry older
+/// than every counter remembered is taken on trust.
+#[derive(Clone, Debug, Default)]
+struct Issued {
+    max: u64,
+    recent: VecDeque<u64>,
+}
+
+impl Issued {
+    fn note(&mut self, counter: u64) {
+        self.max = self.max.max(counter);
+        if let Err(i) = self.recent.binary_search(&counter) {
+            self.recent.insert(i, counter);
+            if self.recent.len() > ISSUED_KEPT {
+                self.recent.pop_front();
+            }
+        }
+    }
+
+    /// Whether a context may name `counter` of this actor for this key.
+    fn vouches(&self, counter: u64) -> bool {
+        if counter > self.max {
+            return false;
+        }
+        match self.recent.front() {
+            Some(&oldest) if self.recent.len() == ISSUED_KEPT && counter < oldest => true,
+            _ => self.recent.binary_search(&counter).is_ok(),
+        }
+    }
+}
 
 /// Acknowledged writes listed at most when the history is bounded.
 pub const ACKED_KEPT: usize = 4_096;
@@ -714,13 +750,12 @@ impl Simulation {
             }
             NodeEvent::Wrote { req, key, dot } => {
                 self.history.on_wrote(*req, key, *dot);
-                let top = self
-                    .issued
+                self.issued
                     .entry(key.clone())
                     .or_default()
                     .entry(dot.actor)
-                    .or_default();
-                *top = (*top).max(dot.counter);
+                    .or_default()
+                    .note(dot.counter);
             }
             _ => {}
         }
@@ -807,7 +842,9 @@ impl Simulation {
     /// clients an opaque (often signed) context; here the simulator stands for that seal, so a
     /// context typed by hand cannot claim dots no coordinator issued for the key (and so supersede
     /// future writes), nor be carried over from another key: a node's counters are node-wide, so
-    /// another key's context would claim this key's older versions.
+    /// another key's context would claim this key's older versions. Every entry must be a counter
+    /// its actor issued for this key (see [`Issued`] for the one approximation: entries older than
+    /// the last `ISSUED_KEPT` counters are taken on trust).
     fn context_is_sealed(&self, request: &Request) -> bool {
         let Request::Put { key, context, .. } = request else {
             return true;
@@ -816,7 +853,10 @@ impl Simulation {
         context
             .entries()
             .iter()
-            .all(|e| e.counter <= issued.and_then(|m| m.get(&e.actor)).copied().unwrap_or(0))
+            .all(|e| match issued.and_then(|m| m.get(&e.actor)) {
+                Some(i) => i.vouches(e.counter),
+                None => e.counter == 0,
+            })
     }
 
     fn fail_request(&mut self, req: RequestId, via: NodeId, e: RequestError) {
@@ -939,4 +979,27 @@ pub fn bare_kernel(events: u64, in_flight: u64, seed: u64) -> u64 {
         q.push(at.plus(rng.range_inclusive(5, 30)), ev);
     }
     sum
+}
+
+#[cfg(test)]
+mod issued_tests {
+    use super::{Issued, ISSUED_KEPT};
+
+    #[test]
+    fn a_key_vouches_for_its_own_counters_only() {
+        let mut i = Issued::default();
+        for c in [1, 3, 7] {
+            i.note(c);
+        }
+        assert!(i.vouches(1) && i.vouches(3) && i.vouches(7));
+        assert!(!i.vouches(2), "another key's counter between this key's");
+        assert!(!i.vouches(8), "above the highest");
+        // Past the window, only counters older than all remembered are taken on trust.
+        for c in 0..ISSUED_KEPT as u64 {
+            i.note(100 + 2 * c);
+        }
+        assert!(i.vouches(5), "older than every counter remembered");
+        assert!(!i.vouches(101), "inside the window, never issued here");
+        assert!(i.vouches(100 + 2 * (ISSUED_KEPT as u64 - 1)));
+    }
 }
