@@ -92,9 +92,9 @@ pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
-    AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History, LiveVerdict,
-    LostWrite, OracleReport, Property, PropertyKind, Route, SimStats, Simulation, StepInfo,
-    StepKind, TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
+    AckReport, AckedWrite, Action, Cluster, ConvergenceReport, DropReason, Fault, History,
+    LiveVerdict, LostWrite, OracleReport, Property, PropertyKind, Route, SimStats, Simulation,
+    StepInfo, StepKind, TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,

@@ -10,6 +10,7 @@
 mod anti_entropy;
 mod coordinator;
 mod events;
+mod fingerprint;
 mod gossip;
 mod handoff;
 mod replica;
@@ -168,7 +169,7 @@ impl Node {
             ),
             coordinator: Coordinator::new(id, cfg.r, cfg.w, cfg.request_timeout_ms),
             // Retry an unacknowledged handoff at most every five gossip rounds.
-            handoff: Handoff::new(cfg.conflict_mode, cfg.gossip_interval_ms * 5),
+            handoff: Handoff::new(cfg.conflict_mode, cfg.gossip_interval_ms.saturating_mul(5)),
             anti_entropy: AntiEntropy::new(ring.clone(), ranges, cfg.merkle_buckets),
             membership: Membership::new(id, &all, now),
             rng,
