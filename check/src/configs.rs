@@ -1,7 +1,7 @@
 //! The named configurations `cargo xtask check [NAME]` explores.
 
-use crate::model::{Budget, Spec, HINT_DELIVERED};
-use kvlab_core::{Config, ConflictMode, NodeId, Ring};
+use crate::model::{Budget, Spec, CONVERGES, HINT_DELIVERED};
+use kvlab_core::{Config, ConflictMode, NodeId, Reintroduced, Ring};
 
 /// What a configuration's check must find.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +57,7 @@ fn three(name: &'static str, about: &'static str, r: u8, w: u8, small: bool) -> 
         sometimes: vec!["siblings"],
         small,
         reorder: false,
+        bug: None,
     }
 }
 
@@ -99,12 +100,17 @@ pub fn specs() -> Vec<(Spec, Expect)> {
         out.push((three(name, about, r, w, false), Expect::Pass));
     }
     out.push((sloppy(), Expect::Pass));
+    out.push((non_replica(None), Expect::Pass));
+    out.push((
+        non_replica(Some(Reintroduced::NonReplicaCoordinates)),
+        Expect::Counterexample(CONVERGES),
+    ));
     out.push((pruning(), Expect::Pass));
     out
 }
 
 /// 4 nodes, N=3, R=W=2: the key's third home is down from the start and every other node knows
-/// it, so puts go to the fourth node as a stand-in holding a hint; two gossip rounds let the home,
+/// it, so puts go to the fourth node as a stand-in holding a hint; one gossip round lets the home,
 /// once restarted, announce itself and receive the hint.
 fn sloppy() -> Spec {
     let config = base(4, 2, 2);
@@ -118,20 +124,60 @@ fn sloppy() -> Spec {
     Spec {
         name: "sloppy",
         about: "4 nodes, N=3, R=W=2, a home down from the start, a stand-in takes the hint; \
-                2 clients, 2 writes, 1 get, the home's restart, 2 gossip rounds",
+                2 clients, 2 writes, 1 get, the home's restart, 1 gossip round",
         config,
         key,
         clients: vec![vec![contacts[0]], vec![contacts[1]]],
         budget: Budget {
             writes: 2,
             gets: 1,
-            gossip: 2,
+            gossip: 1,
             ..Budget::default()
         },
         down_at_start: Some(down),
         sometimes: vec![HINT_DELIVERED],
-        small: false,
+        small: true,
         reorder: false,
+        bug: None,
+    }
+}
+
+/// 4 nodes, N=3, R=W=1: a client puts through the node outside the key's preference list, and the
+/// network may lose three messages. The node must forward the put, never coordinate it; with the
+/// fixed loss put back (`bug`), it coordinates, keeps the write in its main store where no replica
+/// looks, acknowledges it, and the replicas' copies are lost.
+fn non_replica(bug: Option<Reintroduced>) -> Spec {
+    let config = base(4, 1, 1);
+    let key = "k";
+    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
+    let walk: Vec<NodeId> = Ring::new(&ids, config.vnodes)
+        .walk(kvlab_core::key_position(key))
+        .collect();
+    Spec {
+        name: if bug.is_some() {
+            "non-replica-bug"
+        } else {
+            "non-replica"
+        },
+        about: if bug.is_some() {
+            "negative control: the non-replica coordinating a put, put back (4 nodes, W=1, 3 losses)"
+        } else {
+            "4 nodes, N=3, R=W=1, a put through the non-replica, 3 losses"
+        },
+        config,
+        key,
+        clients: vec![vec![walk[3]]],
+        budget: Budget {
+            writes: 1,
+            gets: 1,
+            drops: 3,
+            ..Budget::default()
+        },
+        down_at_start: None,
+        sometimes: vec![],
+        small: true,
+        reorder: false,
+        bug,
     }
 }
 

@@ -3,8 +3,8 @@
 
 use kvlab_core::{
     Cluster, Config, History, Input, Key, Msg, Node, NodeEvent, NodeId, Output,
-    Property as CoreProperty, Reply, ReplyBody, Request, RequestError, RequestId, Ring, Time,
-    Timer, Value, VectorClock,
+    Property as CoreProperty, Reintroduced, Reply, ReplyBody, Request, RequestError, RequestId,
+    Ring, Time, Timer, Value, VectorClock,
 };
 use serde::{Deserialize, Serialize};
 use stateright::{Checker, Model, Property};
@@ -54,6 +54,8 @@ pub struct Spec {
     pub sometimes: Vec<&'static str>,
     /// Whether `cargo xtask test` runs it (a few seconds in release).
     pub small: bool,
+    /// A fixed loss put back in every node (a negative control), or `None`.
+    pub bug: Option<Reintroduced>,
     /// Whether any message in flight may be delivered next. Otherwise each (sender, receiver)
     /// channel delivers in send order (as TCP connections between nodes do), and only messages
     /// of different channels are reordered.
@@ -276,7 +278,13 @@ impl KvModel {
     /// marked it offline and a long gap separates now from the next gossip round.
     pub fn initial(&self) -> State {
         let nodes: Vec<Node> = (0..self.cfg.nodes)
-            .map(|i| Node::new(NodeId(i), self.cfg.clone(), self.ring.clone(), Time::ZERO))
+            .map(|i| {
+                let node = Node::new(NodeId(i), self.cfg.clone(), self.ring.clone(), Time::ZERO);
+                match self.spec.bug {
+                    Some(bug) => node.reintroduce(bug),
+                    None => node,
+                }
+            })
             .collect();
         let n = nodes.len();
         let c = &self.cfg;
@@ -320,20 +328,32 @@ impl KvModel {
             .min_by_key(|&(i, t)| (t, i))
     }
 
-    /// Feeds `input` to node `id` at the state's time and routes what it outputs.
+    /// Feeds `input` to node `id` at the state's time and routes what it outputs. Gossip digests
+    /// are delivered at once (to running nodes on the sender's side of any partition), so
+    /// membership never waits in the network: only data messages are reordered and lost.
     fn drive(&self, s: &mut State, id: NodeId, input: Input) {
-        let now = s.now;
-        let i = id.index();
-        s.nodes[i].handle(now, input);
+        let mut inputs = std::collections::VecDeque::from([(id, input)]);
         let mut sent = false;
-        while let Some(out) = s.nodes[i].poll_output() {
-            match out {
-                Output::Send { to, msg } => {
-                    s.net.push(Envelope::new(id, to, msg));
-                    sent = true;
+        while let Some((id, input)) = inputs.pop_front() {
+            let i = id.index();
+            s.nodes[i].handle(s.now, input);
+            while let Some(out) = s.nodes[i].poll_output() {
+                match out {
+                    Output::Send {
+                        to,
+                        msg: msg @ Msg::Gossip { .. },
+                    } => {
+                        if Self::reachable(s, id, to) {
+                            inputs.push_back((to, Input::Message { from: id, msg }));
+                        }
+                    }
+                    Output::Send { to, msg } => {
+                        s.net.push(Envelope::new(id, to, msg));
+                        sent = true;
+                    }
+                    Output::Reply(r) => self.on_reply(s, r),
+                    Output::Event(e) => Self::on_event(s, e),
                 }
-                Output::Reply(r) => self.on_reply(s, r),
-                Output::Event(e) => Self::on_event(s, e),
             }
         }
         if sent {

@@ -86,3 +86,29 @@ fn a_found_path_round_trips_through_json_and_replays_to_its_state() {
     bad.insert(0, Action::Heal);
     assert_eq!(model.replay(&bad).err(), Some(0));
 }
+
+#[test]
+fn a_non_replica_coordinating_a_put_is_found_once_put_back_and_not_before() {
+    let (fixed, _) = spec("non-replica").unwrap();
+    let report = run(fixed, 1, None, false).unwrap();
+    assert!(report.ok(), "{report}");
+    let (bug, _) = spec("non-replica-bug").unwrap();
+    let report = run(bug, 1, None, true).unwrap();
+    let v = report.verdict("converges once faults stop").unwrap();
+    assert!(!v.holds, "{report}");
+    // The put through the non-replica, acknowledged by it alone, and its three Put messages lost.
+    assert_eq!(v.path.as_ref().map(Vec::len), Some(4), "{report}");
+    assert!(
+        v.reason.as_deref().unwrap_or("").contains("lost"),
+        "{report}"
+    );
+}
+
+#[test]
+#[ignore = "a minute and more unoptimized: `cargo xtask test` runs it optimized (--small)"]
+fn the_sloppy_configuration_delivers_a_hint() {
+    let (spec, _) = spec("sloppy").unwrap();
+    let report = run(spec, 2, None, false).unwrap();
+    assert!(report.ok(), "{report}");
+    assert!(report.verdict("a hint delivered").is_some_and(|v| v.holds));
+}

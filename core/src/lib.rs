@@ -87,7 +87,9 @@ pub use merkle::{
     Repair, HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
-pub use node::{Input, Node, NodeEvent, NodeStats, Output, Target, Timer, MAX_FORWARD_HOPS};
+pub use node::{
+    Input, Node, NodeEvent, NodeStats, Output, Reintroduced, Target, Timer, MAX_FORWARD_HOPS,
+};
 pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};

@@ -32,6 +32,7 @@ impl Hash for Node {
         let _ = write!(pending, "{:?}", self.coordinator);
         pending.hash(h);
         self.out.queue.len().hash(h);
+        self.bug.hash(h);
     }
 }
 
