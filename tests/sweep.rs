@@ -10,8 +10,8 @@
 //! test runs 5,000); `KVLAB_SEED=n` replays one and prints its profile.
 
 use kvlab_core::{
-    Config, ConflictMode, Fault, NodeId, PropertyKind, Ratio, Request, Rng, Simulation, Time,
-    Value, VectorClock, Workload, PROPERTIES,
+    Cluster, Config, ConflictMode, Fault, NodeId, PropertyKind, Ratio, Request, Rng, Simulation,
+    Time, Value, VectorClock, Workload, PROPERTIES,
 };
 
 /// Which faults and stresses a seed turns on.
@@ -43,7 +43,7 @@ struct Outcome {
 /// Checks every property of `kinds`; the first that does not hold, named, is the error.
 fn check(sim: &Simulation, kinds: &[PropertyKind], when: &str) -> Result<(), String> {
     for p in PROPERTIES.iter().filter(|p| kinds.contains(&p.kind)) {
-        (p.check)(sim).map_err(|e| format!("{when}, \"{}\" broke: {e}", p.name))?;
+        (p.check)(&Cluster::from(sim)).map_err(|e| format!("{when}, \"{}\" broke: {e}", p.name))?;
     }
     Ok(())
 }
@@ -233,7 +233,7 @@ fn run_seed(seed: u64, mode: ConflictMode) -> Result<Outcome, String> {
     }
     let reached = PROPERTIES
         .iter()
-        .filter(|p| p.kind == PropertyKind::Sometimes && (p.check)(&sim).is_ok())
+        .filter(|p| p.kind == PropertyKind::Sometimes && (p.check)(&Cluster::from(&sim)).is_ok())
         .map(|p| p.name)
         .collect();
     Ok(Outcome {

@@ -44,7 +44,7 @@ pub enum MemberStatus {
 }
 
 /// One entry of a membership list.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Member {
     /// The member.
     pub id: NodeId,
@@ -57,7 +57,7 @@ pub struct Member {
 }
 
 /// A removed member, remembered so that stale gossip cannot re-add it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tombstone {
     /// The removed member.
     pub id: NodeId,
@@ -92,7 +92,7 @@ pub struct MemberChange {
 }
 
 /// One node's membership list and failure detector.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Membership {
     me: NodeId,
     /// Sorted by id; always contains `me`.

@@ -87,14 +87,16 @@ pub use merkle::{
     Repair, HASH_BYTES, MAX_BUCKETS,
 };
 pub use message::{InFlight, MerkleWire, Msg, MsgKind, Reply, ReplyBody, Request, RequestError};
-pub use node::{Input, Node, NodeEvent, NodeStats, Output, Target, Timer, MAX_FORWARD_HOPS};
+pub use node::{
+    Input, Node, NodeEvent, NodeStats, Output, Reintroduced, Target, Timer, MAX_FORWARD_HOPS,
+};
 pub use ring::{key_position, RangeId, Ring, Walk};
 pub use rng::{Ratio, Rng};
 pub use scenario::{Scenario, ScenarioStep};
 pub use sim::{
-    AckReport, AckedWrite, Action, ConvergenceReport, DropReason, Fault, History, LiveVerdict,
-    LostWrite, OracleReport, Property, PropertyKind, Route, SimStats, Simulation, StepInfo,
-    StepKind, TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
+    AckReport, AckedWrite, Action, Cluster, ConvergenceReport, DropReason, Fault, History,
+    LiveVerdict, LostWrite, OracleReport, Property, PropertyKind, Route, SimStats, Simulation,
+    StepInfo, StepKind, TraceEvent, TraceKind, Violation, Workload, ACKED_KEPT, PROPERTIES,
 };
 pub use storage::{
     Disk, DiskStats, EntryInfo, MemDisk, Policy, Queue, Record, Store, StoreStats, Tier,

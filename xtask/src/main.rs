@@ -1,4 +1,4 @@
-//! `cargo xtask serve | test | bench | mutants`: install what is missing, then build, serve or check.
+//! `cargo xtask serve | test | bench | mutants | check`: install what is missing, then build, serve or check.
 //!
 //! Every tool is pinned; each is installed only when the version on PATH differs, so a second run
 //! starts in seconds and nothing is downloaded at build time.
@@ -27,10 +27,11 @@ fn main() {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("mutants") => mutants(&args[1..]),
+        Some("check") => check(&args[1..]),
         Some("install") => install_all(true),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  mutants [--file F]... [-- ARGS]  mutation-test the core with cargo-mutants (takes hours; ARGS go to it)\n  install            install every tool serve and test need"
+                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  mutants [--file F]... [-- ARGS]  mutation-test the core with cargo-mutants (takes hours; ARGS go to it)\n  check [NAME]... [--small] [--list] [--threads N] [--timeout SECS] [--json DIR]  model-check configurations exhaustively (Stateright)\n  install            install every tool serve and test need"
             );
             exit(2);
         }
@@ -341,6 +342,22 @@ fn run_counting(c: Command) -> Res<(usize, usize, bool)> {
     Ok((ok, bad, success))
 }
 
+/// `cargo run` of the model checker (check/, kvlab-check) with `args`, in the `model-check` profile:
+/// optimized, but without LTO, so it builds in about half a minute.
+fn model_check(args: &[&str]) -> Command {
+    let mut c = cmd("cargo");
+    c.args(["run", "--profile", "model-check", "-p", "kvlab-check", "--"]);
+    c.args(args);
+    c
+}
+
+/// `cargo xtask check [NAME]...`: explore the named model configurations (all by default; the
+/// large ones take minutes, see `--list`).
+fn check(args: &[String]) -> Res {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(model_check(&args))
+}
+
 fn test(args: &[String]) -> Res {
     let skip_browser = args.iter().any(|a| a == "--skip-browser");
     let started = Instant::now();
@@ -414,6 +431,15 @@ fn test(args: &[String]) -> Res {
     c.args(["test", "--release", "--test", "sweep", "--", "--nocapture"]);
     c.env("KVLAB_SEEDS", "5000");
     step(&mut tally, "swarm sweep, 5,000 seeds (release)", c, true);
+
+    // The model checker's small configurations, exhaustively, and its last-write-wins negative
+    // control, which must yield a counterexample (a few seconds after the build).
+    step(
+        &mut tally,
+        "model check, small configurations",
+        model_check(&["--small"]),
+        false,
+    );
 
     let mut c = cmd("cargo");
     c.args([

@@ -60,6 +60,11 @@ impl AntiEntropy {
         self.trees.keys().copied()
     }
 
+    /// Which range the next periodic comparison takes, and the number of the last exchange started.
+    pub(super) fn progress(&self) -> (usize, u64) {
+        (self.cursor, self.exchange)
+    }
+
     pub(super) fn replicates(&self, range: RangeId) -> bool {
         self.trees.contains_key(&range)
     }

@@ -41,6 +41,11 @@ impl Handoff {
         &self.hints
     }
 
+    /// When it last offered each owner its hints (the retry interval counts from it).
+    pub(super) fn last_offers(&self) -> &BTreeMap<NodeId, Time> {
+        &self.last_offer
+    }
+
     /// The owners it holds replicas for.
     pub(super) fn owners(&self) -> Vec<NodeId> {
         self.hints.keys().copied().collect()

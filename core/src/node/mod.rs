@@ -10,6 +10,7 @@
 mod anti_entropy;
 mod coordinator;
 mod events;
+mod fingerprint;
 mod gossip;
 mod handoff;
 mod replica;
@@ -36,6 +37,17 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use timers::TimerTable;
+
+/// A fixed loss, put back on purpose: the model checker's negative controls (`check/`) must find
+/// it. Only [`Node::reintroduce`] sets one; no configuration, and so not the page, can.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reintroduced {
+    /// A node outside a key's targets (by its own view) coordinates a client's put instead of
+    /// forwarding it: the write lands in its main store, where no replica of the key looks
+    /// (docs/protocol.md §Ring, "Forwarding").
+    NonReplicaCoordinates,
+}
 
 /// What a node is given: the only way its state changes.
 #[derive(Clone, Debug)]
@@ -142,6 +154,8 @@ pub struct Node {
     timers: TimerTable,
     gossip_rounds: u64,
     out: Outbox,
+    /// A fixed loss put back for a negative control; `None` in every real run.
+    bug: Option<Reintroduced>,
 }
 
 impl Node {
@@ -176,9 +190,18 @@ impl Node {
             timers,
             gossip_rounds: 0,
             out: Outbox::new(id),
+            bug: None,
             cfg,
             ring,
         }
+    }
+
+    /// The node with a fixed loss put back: for the model checker's negative controls only.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn reintroduce(mut self, bug: Reintroduced) -> Node {
+        self.bug = Some(bug);
+        self
     }
 
     /// This node's id.
@@ -316,7 +339,8 @@ impl Node {
             return;
         }
         let targets = self.targets_for(&key);
-        if !targets.iter().any(|t| t.node == self.id) {
+        let coordinates_anyway = self.bug == Some(Reintroduced::NonReplicaCoordinates);
+        if !targets.iter().any(|t| t.node == self.id) && !coordinates_anyway {
             coordinator::forward(&mut self.out, req, request, &targets, None, 1);
             return;
         }

@@ -22,7 +22,7 @@
 //!   starts after a write's acknowledgement returns it or a write that superseded it;
 //! - **names are unique**: two writes are never given the same dot of a key.
 
-use super::Simulation;
+use super::properties::Cluster;
 use crate::message::{Reply, ReplyBody, Request};
 use crate::types::Actor;
 use crate::types::{Key, NodeId, RequestId, Time};
@@ -30,6 +30,7 @@ use crate::vclock::{Causality, Dot, VectorClock, Version};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 /// Index of a write in the oracle's table: the order writes were submitted in.
 type W = u64;
@@ -113,6 +114,16 @@ pub enum Violation {
         /// The dot.
         dot: Dot,
     },
+    /// A read returned two siblings one of which covers the other (docs/protocol.md §Versions):
+    /// the store's merge should have dropped the covered one.
+    CoveredSibling {
+        /// The key.
+        key: Key,
+        /// The covered version's dot.
+        dot: Dot,
+        /// The dot of the version that covers it.
+        by: Dot,
+    },
     /// A put was acknowledged with a version its coordinator never reported writing.
     AckedUnwritten {
         /// The key.
@@ -155,6 +166,12 @@ impl fmt::Display for Violation {
             ),
             Violation::DuplicateDot { key, dot } => {
                 write!(f, "two writes of {key:?} were given dot {dot}")
+            }
+            Violation::CoveredSibling { key, dot, by } => {
+                write!(
+                    f,
+                    "a read of {key:?} returned {dot} next to {by}, which covers it"
+                )
             }
             Violation::AckedUnwritten { key, write } => {
                 write!(
@@ -250,6 +267,8 @@ pub struct History {
     violations: u64,
     /// Of the violations, resurrections.
     resurrections: u64,
+    /// Of the violations, reads that returned a sibling next to one that covers it.
+    covered_siblings: u64,
     examples: Vec<Violation>,
     /// Gets answered with more than one sibling.
     sibling_reads: u64,
@@ -288,8 +307,12 @@ pub struct LiveVerdict {
 }
 
 impl History {
-    /// An oracle for a cluster with these quorum settings.
-    pub(crate) fn new(n: u8, r: u8, w: u8, pruning: bool) -> History {
+    /// An oracle for a cluster with these quorum settings (`pruning`: clock pruning is on, so
+    /// false siblings are allowed). [`crate::Simulation`] makes its own; a driver that runs
+    /// [`crate::Node`]s itself (the model checker) makes one and feeds it what its clients see:
+    /// [`History::on_submit`], the coordinators' [`crate::NodeEvent::Wrote`] through
+    /// [`History::on_wrote`], [`History::on_reply`], and [`History::on_fault`].
+    pub fn new(n: u8, r: u8, w: u8, pruning: bool) -> History {
         History {
             strict: u16::from(r) + u16::from(w) > u16::from(n),
             pruning,
@@ -308,8 +331,10 @@ impl History {
 
     fn violate(&mut self, v: Violation) {
         self.violations += 1;
-        if matches!(v, Violation::Resurrected { .. }) {
-            self.resurrections += 1;
+        match v {
+            Violation::Resurrected { .. } => self.resurrections += 1,
+            Violation::CoveredSibling { .. } => self.covered_siblings += 1,
+            _ => {}
         }
         if self.examples.len() < VIOLATIONS_KEPT {
             self.examples.push(v);
@@ -325,6 +350,12 @@ impl History {
     /// client had read it.
     pub fn resurrections(&self) -> u64 {
         self.resurrections
+    }
+
+    /// Of [`History::live_violations`], the reads that returned a sibling next to one whose
+    /// context covers it ([`Violation::CoveredSibling`]).
+    pub fn covered_siblings(&self) -> u64 {
+        self.covered_siblings
     }
 
     /// Gets that returned more than one sibling: concurrent writes the store kept.
@@ -352,7 +383,9 @@ impl History {
         self.unmatched_contexts
     }
 
-    pub(crate) fn on_fault(&mut self) {
+    /// A fault was injected (crash, restart, wipe, partition, message loss, a false suspicion):
+    /// from now on a read may miss an acknowledged write, so the stale-read check ends.
+    pub fn on_fault(&mut self) {
         self.faulted = true;
         for (_, acked) in self.gets.values_mut() {
             acked.clear();
@@ -360,7 +393,7 @@ impl History {
     }
 
     /// A client submitted `request` as `req` (`client`: a workload client, `None`: by hand).
-    pub(crate) fn on_submit(&mut self, req: RequestId, request: &Request, client: Option<u32>) {
+    pub fn on_submit(&mut self, req: RequestId, request: &Request, client: Option<u32>) {
         match request {
             Request::Get { key } => {
                 let acked = if self.strict && !self.faulted {
@@ -433,7 +466,7 @@ impl History {
     }
 
     /// The coordinator of put `req` wrote it as `dot`.
-    pub(crate) fn on_wrote(&mut self, req: RequestId, key: &Key, dot: Dot) {
+    pub fn on_wrote(&mut self, req: RequestId, key: &Key, dot: Dot) {
         let Some(&w) = self.by_req.get(&req) else {
             return;
         };
@@ -498,8 +531,8 @@ impl History {
         out
     }
 
-    /// A reply reached the client.
-    pub(crate) fn on_reply(&mut self, reply: &Reply, client: Option<u32>, now: Time) {
+    /// A reply reached the client (`client` as given to [`History::on_submit`]) at `now`.
+    pub fn on_reply(&mut self, reply: &Reply, client: Option<u32>, now: Time) {
         match &reply.body {
             ReplyBody::PutOk {
                 version,
@@ -546,6 +579,17 @@ impl History {
                 let key = &reply.key;
                 if siblings.len() > 1 {
                     self.sibling_reads += 1;
+                }
+                for (i, a) in siblings.iter().enumerate() {
+                    for (j, b) in siblings.iter().enumerate() {
+                        if i != j && b.covers(a) {
+                            self.violate(Violation::CoveredSibling {
+                                key: key.clone(),
+                                dot: a.dot,
+                                by: b.dot,
+                            });
+                        }
+                    }
                 }
                 let read = self.names(key, siblings);
                 self.check_no_ancestor_pairs(key, &read);
@@ -714,8 +758,8 @@ impl History {
 
     /// Whether some node holds write `rec` (its store or a hint), crashed nodes included: their
     /// disks keep what they had.
-    fn held_anywhere(sim: &Simulation, rec: &WriteRec) -> bool {
-        sim.nodes().iter().any(|node| {
+    fn held_anywhere(sim: &Cluster<'_>, rec: &WriteRec) -> bool {
+        sim.nodes.iter().any(|node| {
             let held = node.versions(rec.key.as_str()).into_iter().chain(
                 node.hints()
                     .values()
@@ -729,7 +773,7 @@ impl History {
     /// Whether a write whose writer read `w` (directly or through a chain) is still on its way
     /// (no reply yet) or held by some node: then `w`'s absence is a supersede whose
     /// acknowledgement has not arrived, not a loss.
-    fn being_superseded(&self, sim: &Simulation, w: W) -> bool {
+    fn being_superseded(&self, sim: &Cluster<'_>, w: W) -> bool {
         let mut stack: Vec<W> = self
             .writes
             .get(&w)
@@ -754,8 +798,13 @@ impl History {
 
     /// The verdict now, for a run still going on: open writes that are not yet on all homes are
     /// pending, those no node holds are lost. Costs O(open writes), not O(run length).
-    pub fn live(&self, sim: &Simulation) -> LiveVerdict {
-        let n = usize::from(sim.config().n);
+    pub fn live(&self, sim: &super::Simulation) -> LiveVerdict {
+        self.live_in(&Cluster::from(sim))
+    }
+
+    /// [`History::live`] of any cluster (a model checker's state as well as a simulation).
+    pub fn live_in(&self, sim: &Cluster<'_>) -> LiveVerdict {
+        let n = usize::from(sim.config.n);
         let mut v = LiveVerdict {
             writes: self.next,
             acked: self.acked,
@@ -769,7 +818,7 @@ impl History {
                 continue;
             };
             let on_all = sim
-                .ring()
+                .ring
                 .preference_list(rec.key.position(), n)
                 .into_iter()
                 .all(|h| {
@@ -791,14 +840,19 @@ impl History {
 
     /// The verdict at the end of a run: call once faults are healed and replicas had time to
     /// converge. Reads each home replica's stored versions as a client reading it alone would.
-    pub fn final_check(&self, sim: &Simulation) -> OracleReport {
+    pub fn final_check(&self, sim: &super::Simulation) -> OracleReport {
+        self.final_check_in(&Cluster::from(sim))
+    }
+
+    /// [`History::final_check`] of any cluster (a model checker's state as well as a simulation).
+    pub fn final_check_in(&self, sim: &Cluster<'_>) -> OracleReport {
         let mut oracle = self.clone();
-        let n = usize::from(sim.config().n);
+        let n = usize::from(sim.config.n);
         let keys: BTreeSet<Key> = oracle.writes.values().map(|w| w.key.clone()).collect();
         // What each home replica holds, by write; anything surviving supersedes what it read.
         let mut on_home: HashMap<(Key, NodeId), Vec<W>> = HashMap::new();
         for key in &keys {
-            for h in sim.ring().preference_list(key.position(), n) {
+            for h in sim.ring.preference_list(key.position(), n) {
                 let versions = sim
                     .node(h)
                     .and_then(|node| node.versions(key.as_str()))
@@ -823,7 +877,7 @@ impl History {
             let Some(rec) = oracle.writes.get(&w) else {
                 continue;
             };
-            let homes = sim.ring().preference_list(rec.key.position(), n);
+            let homes = sim.ring.preference_list(rec.key.position(), n);
             let missing_on: Vec<NodeId> = homes
                 .into_iter()
                 .filter(|&h| {
@@ -850,6 +904,74 @@ impl History {
         report.violations = oracle.violations;
         report.examples = oracle.examples;
         report
+    }
+}
+
+/// Hashes what decides the oracle's later verdicts, for a model checker that must tell two states
+/// apart (docs/protocol.md §Correctness). It does not depend on the order clients submitted their
+/// writes in: a write is named by its request id, not its submission index, and hash tables are
+/// hashed in key order. Left out: the times writes were acknowledged (only whether they were),
+/// counters that can be derived from the writes, and the examples kept for display; counters
+/// that feed only reports or "none so far" verdicts (violations, sibling reads, unmatched
+/// contexts) count as zero or not.
+impl Hash for History {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        let req = |w: &W| self.writes.get(w).map(|r| r.req);
+        let reqs = |ws: &mut dyn Iterator<Item = &W>| {
+            let mut v: Vec<Option<RequestId>> = ws.map(req).collect();
+            v.sort_unstable();
+            v
+        };
+        let mut writes: Vec<_> = self.writes.values().collect();
+        writes.sort_unstable_by_key(|r| r.req);
+        h.write_usize(writes.len());
+        for r in writes {
+            (r.req, &r.key, r.value, r.dot, &r.more_dots).hash(h);
+            reqs(&mut r.read_from.iter()).hash(h);
+            reqs(&mut r.read_by.iter()).hash(h);
+            (r.failed, r.acked.is_some(), r.superseded).hash(h);
+        }
+        self.next.hash(h);
+        reqs(&mut self.open.iter()).hash(h);
+        (self.window, &self.retired_max, self.forgotten).hash(h);
+        reqs(&mut self.pinned.iter()).hash(h);
+        for w in &self.queue {
+            req(w).hash(h);
+        }
+        let mut dups: Vec<_> = self.dup_dots.iter().collect();
+        dups.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for ((key, dot), ws) in dups {
+            (key, dot, reqs(&mut ws.iter())).hash(h);
+        }
+        for (c, (key, ctx, ws)) in &self.client_reads {
+            (c, key, ctx, reqs(&mut ws.iter())).hash(h);
+        }
+        let mut recent: Vec<_> = self.recent_reads.iter().collect();
+        recent.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, reads) in recent {
+            key.hash(h);
+            for (ctx, ws) in reads {
+                (ctx, reqs(&mut ws.iter())).hash(h);
+            }
+        }
+        for (r, (key, ws)) in &self.gets {
+            (r, key, reqs(&mut ws.iter())).hash(h);
+        }
+        let mut frontier: Vec<_> = self.frontier.iter().collect();
+        frontier.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (key, ws) in frontier {
+            (key, reqs(&mut ws.iter())).hash(h);
+        }
+        (self.strict, self.pruning, self.faulted).hash(h);
+        let nonzero = [
+            self.violations,
+            self.resurrections,
+            self.covered_siblings,
+            self.sibling_reads,
+            self.unmatched_contexts,
+        ]
+        .map(|c| c > 0);
+        nonzero.hash(h);
     }
 }
 

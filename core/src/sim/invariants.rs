@@ -1,5 +1,6 @@
 //! Checks that the tests and the page both run: no acknowledged write lost, replicas converged.
 
+use super::properties::Cluster;
 use super::Simulation;
 use crate::ring::RangeId;
 use crate::types::{Key, NodeId};
@@ -101,34 +102,13 @@ impl Simulation {
 
     /// Convergence: all home replicas of each range have equal Merkle roots.
     pub fn check_convergence(&self) -> ConvergenceReport {
-        let n = usize::from(self.cfg.n);
-        let tokens: Vec<RangeId> = self.ring.ranges().map(|(id, _, _)| id).collect();
-        let mut report = ConvergenceReport::default();
-        for t in tokens {
-            report.ranges += 1;
-            if self.range_converged_n(t, n) {
-                report.converged += 1;
-            } else {
-                report.diverged.push(t);
-            }
-        }
-        report
+        Cluster::from(self).check_convergence()
     }
 
     /// Whether all home replicas of `range` have equal Merkle roots: one range of
     /// [`Simulation::check_convergence`], for callers that spread the check over time (the page
     /// checks a slice of a large ring each second).
     pub fn range_converged(&self, range: RangeId) -> bool {
-        let n = usize::from(self.cfg.n);
-        self.range_converged_n(range, n)
-    }
-
-    fn range_converged_n(&self, range: RangeId, n: usize) -> bool {
-        let replicas = self.ring.preference_list(range.0, n);
-        let mut roots = replicas
-            .iter()
-            .map(|r| self.nodes[r.index()].merkle_root(range).unwrap_or_default());
-        let first = roots.next();
-        roots.all(|h| Some(h) == first)
+        Cluster::from(self).range_converged(range)
     }
 }

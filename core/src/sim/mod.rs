@@ -12,7 +12,7 @@ mod workload;
 
 pub use history::{History, LiveVerdict, OracleReport, Violation};
 pub use invariants::{AckReport, ConvergenceReport, LostWrite};
-pub use properties::{Kind as PropertyKind, Property, PROPERTIES};
+pub use properties::{Cluster, Kind as PropertyKind, Property, PROPERTIES};
 pub use trace::{DropReason, TraceEvent, TraceKind};
 pub use workload::Workload;
 

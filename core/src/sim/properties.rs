@@ -8,10 +8,79 @@
 //! - A [`Kind::Sometimes`] property must hold in some runs: a run set that never reaches it does
 //!   not exercise what it claims to test.
 //!
+//! A check reads a [`Cluster`]: the configuration, the ring, the nodes and the history. A
+//! [`Simulation`] is one (`Cluster::from(&sim)`); the model checker (`check/`, kvlab-check), which
+//! drives [`Node`]s itself, builds one over each state it explores, so the sweep and the model
+//! checker judge runs by the very same functions.
+//!
 //! [`History`]: super::History
 
-use super::Simulation;
+use super::invariants::ConvergenceReport;
+use super::{History, Simulation};
+use crate::config::Config;
+use crate::node::Node;
+use crate::ring::{RangeId, Ring};
+use crate::types::NodeId;
 use serde::{Deserialize, Serialize};
+
+/// What the properties and the history oracle's verdicts read of a cluster.
+#[derive(Clone, Copy, Debug)]
+pub struct Cluster<'a> {
+    /// The configuration every node runs.
+    pub config: &'a Config,
+    /// The ring every node routes by.
+    pub ring: &'a Ring,
+    /// Every node, by id (crashed ones included: their disks keep what they had).
+    pub nodes: &'a [Node],
+    /// What the clients saw.
+    pub history: &'a History,
+}
+
+impl<'a> From<&'a Simulation> for Cluster<'a> {
+    fn from(sim: &'a Simulation) -> Self {
+        Cluster {
+            config: sim.config(),
+            ring: sim.ring(),
+            nodes: sim.nodes(),
+            history: sim.history(),
+        }
+    }
+}
+
+impl Cluster<'_> {
+    /// One node; `None` for an unknown id.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index())
+    }
+
+    /// Convergence: all home replicas of each range have equal Merkle roots.
+    pub fn check_convergence(&self) -> ConvergenceReport {
+        let mut report = ConvergenceReport::default();
+        for (range, _, _) in self.ring.ranges() {
+            report.ranges += 1;
+            if self.range_converged(range) {
+                report.converged += 1;
+            } else {
+                report.diverged.push(range);
+            }
+        }
+        report
+    }
+
+    /// Whether all home replicas of `range` have equal Merkle roots.
+    pub fn range_converged(&self, range: RangeId) -> bool {
+        let replicas = self
+            .ring
+            .preference_list(range.0, usize::from(self.config.n));
+        let mut roots = replicas.iter().map(|r| {
+            self.node(*r)
+                .and_then(|n| n.merkle_root(range))
+                .unwrap_or_default()
+        });
+        let first = roots.next();
+        roots.all(|h| Some(h) == first)
+    }
+}
 
 /// When a property must hold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,8 +103,8 @@ pub struct Property {
     pub kind: Kind,
     /// What it means, in a sentence.
     pub meaning: &'static str,
-    /// Whether it holds of the run now.
-    pub check: fn(&Simulation) -> Result<(), String>,
+    /// Whether it holds of the cluster now (`(p.check)(&Cluster::from(&sim))` for a simulation).
+    pub check: fn(&Cluster<'_>) -> Result<(), String>,
 }
 
 impl Property {
@@ -46,7 +115,7 @@ impl Property {
 }
 
 /// Every property, always-properties first.
-pub static PROPERTIES: [Property; 6] = [
+pub static PROPERTIES: [Property; 7] = [
     Property {
         name: "no acknowledged write lost",
         kind: Kind::Always,
@@ -59,6 +128,12 @@ pub static PROPERTIES: [Property; 6] = [
         kind: Kind::Always,
         meaning: "no read returns a version next to a later one whose writer had read it",
         check: no_resurrection,
+    },
+    Property {
+        name: "no covered sibling",
+        kind: Kind::Always,
+        meaning: "no read returns two versions one of which covers the other",
+        check: no_covered_sibling,
     },
     Property {
         name: "reads show only real writes",
@@ -89,15 +164,15 @@ pub static PROPERTIES: [Property; 6] = [
     },
 ];
 
-fn no_acknowledged_write_lost(sim: &Simulation) -> Result<(), String> {
-    match sim.history().live(sim).lost {
+fn no_acknowledged_write_lost(c: &Cluster<'_>) -> Result<(), String> {
+    match c.history.live_in(c).lost {
         0 => Ok(()),
         n => Err(format!("{n} acknowledged writes are held by no node")),
     }
 }
 
-fn no_resurrection(sim: &Simulation) -> Result<(), String> {
-    match sim.history().resurrections() {
+fn no_resurrection(c: &Cluster<'_>) -> Result<(), String> {
+    match c.history.resurrections() {
         0 => Ok(()),
         n => Err(format!(
             "{n} reads returned a version next to its successor"
@@ -105,9 +180,18 @@ fn no_resurrection(sim: &Simulation) -> Result<(), String> {
     }
 }
 
-fn reads_show_only_real_writes(sim: &Simulation) -> Result<(), String> {
-    let h = sim.history();
-    match h.live_violations() - h.resurrections() {
+fn no_covered_sibling(c: &Cluster<'_>) -> Result<(), String> {
+    match c.history.covered_siblings() {
+        0 => Ok(()),
+        n => Err(format!(
+            "{n} reads returned a version next to one covering it"
+        )),
+    }
+}
+
+fn reads_show_only_real_writes(c: &Cluster<'_>) -> Result<(), String> {
+    let h = c.history;
+    match h.live_violations() - h.resurrections() - h.covered_siblings() {
         0 => Ok(()),
         n => {
             let first = h.examples().first().map(ToString::to_string);
@@ -119,8 +203,8 @@ fn reads_show_only_real_writes(sim: &Simulation) -> Result<(), String> {
     }
 }
 
-fn acknowledged_writes_on_all_homes(sim: &Simulation) -> Result<(), String> {
-    let report = sim.history().final_check(sim);
+fn acknowledged_writes_on_all_homes(c: &Cluster<'_>) -> Result<(), String> {
+    let report = c.history.final_check_in(c);
     if report.ok() {
         Ok(())
     } else {
@@ -128,8 +212,8 @@ fn acknowledged_writes_on_all_homes(sim: &Simulation) -> Result<(), String> {
     }
 }
 
-fn converged(sim: &Simulation) -> Result<(), String> {
-    let conv = sim.check_convergence();
+fn converged(c: &Cluster<'_>) -> Result<(), String> {
+    let conv = c.check_convergence();
     if conv.ok() {
         Ok(())
     } else {
@@ -141,8 +225,8 @@ fn converged(sim: &Simulation) -> Result<(), String> {
     }
 }
 
-fn siblings(sim: &Simulation) -> Result<(), String> {
-    match sim.history().sibling_reads() {
+fn siblings(c: &Cluster<'_>) -> Result<(), String> {
+    match c.history.sibling_reads() {
         0 => Err("no read returned siblings".to_owned()),
         _ => Ok(()),
     }
@@ -195,7 +279,7 @@ mod tests {
     fn concurrent_blind_writes_keep_every_property_and_show_siblings() {
         let sim = blind_puts(ConflictMode::VectorClock);
         for p in &PROPERTIES {
-            assert_eq!((p.check)(&sim), Ok(()), "{}", p.name);
+            assert_eq!((p.check)(&Cluster::from(&sim)), Ok(()), "{}", p.name);
         }
     }
 
@@ -203,7 +287,7 @@ mod tests {
     fn last_write_wins_fails_the_oracle_and_shows_no_siblings() {
         // Negative control: two of three acknowledged blind writes are dropped.
         let sim = blind_puts(ConflictMode::LastWriteWins);
-        let fails = |name| (Property::named(name).unwrap().check)(&sim).is_err();
+        let fails = |name| (Property::named(name).unwrap().check)(&Cluster::from(&sim)).is_err();
         assert!(fails("acknowledged writes on all homes"));
         assert!(fails("siblings"));
         assert!(!fails("converged"));

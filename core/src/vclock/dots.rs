@@ -22,7 +22,7 @@ impl fmt::Display for Dot {
 }
 
 /// One version of a key: a value, the context its writer had read, and the dot naming the write.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Version {
     /// The clock the client sent with its put (pruned by the coordinator).
     pub context: VectorClock,

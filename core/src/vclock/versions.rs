@@ -372,6 +372,12 @@ impl PartialEq for VersionSet {
 
 impl Eq for VersionSet {}
 
+impl std::hash::Hash for VersionSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.versions().hash(state);
+    }
+}
+
 impl fmt::Debug for VersionSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.versions()).finish()

@@ -1,0 +1,218 @@
+//! The named configurations `cargo xtask check [NAME]` explores.
+
+use crate::model::{Budget, Spec, CONVERGES, HINT_DELIVERED};
+use kvlab_core::{Config, ConflictMode, NodeId, Reintroduced, Ring};
+
+/// What a configuration's check must find.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Every property holds.
+    Pass,
+    /// The named always-property has a counterexample (a negative control).
+    Counterexample(&'static str),
+}
+
+/// The nodes' configuration every model uses: one token per node, so each node owns one range;
+/// no latency (delivery is an action); gossip rounds a million milliseconds apart with `t_fail`
+/// at two and a half rounds, so no node suspects another while request deadlines (300 ms) pass;
+/// digests to every peer, so one round tells everyone; no periodic anti-entropy (the completion
+/// runs it); four Merkle buckets; no clock pruning.
+pub fn base(nodes: u16, r: u8, w: u8) -> Config {
+    Config {
+        seed: 1,
+        nodes,
+        vnodes: 1,
+        n: 3,
+        r,
+        w,
+        latency_min_ms: 1,
+        latency_max_ms: 1,
+        request_timeout_ms: 300,
+        gossip_interval_ms: 1_000_000,
+        fanout: (nodes - 1) as u8,
+        t_fail_ms: 2_500_000,
+        t_cleanup_ms: 10_000_000,
+        merkle_buckets: 4,
+        anti_entropy_interval_ms: 0,
+        clock_prune_threshold: 0,
+        ..Config::default()
+    }
+}
+
+fn three(name: &'static str, about: &'static str, r: u8, w: u8, small: bool) -> Spec {
+    Spec {
+        name,
+        about,
+        config: base(3, r, w),
+        key: "k",
+        clients: vec![vec![NodeId(0)], vec![NodeId(1)]],
+        budget: Budget {
+            writes: 3,
+            gets: 1,
+            crashes: 1,
+            partitions: 1,
+            ..Budget::default()
+        },
+        down_at_start: None,
+        sometimes: vec!["siblings"],
+        small,
+        reorder: false,
+        bug: None,
+    }
+}
+
+/// Every configuration, with what its check must find.
+pub fn specs() -> Vec<(Spec, Expect)> {
+    let mut out = Vec::new();
+    // Negative control: last-write-wins loses one of two concurrent acknowledged writes.
+    let mut lww = three(
+        "lww",
+        "negative control: 3 nodes, last-write-wins, R=W=1, 2 clients, 2 blind writes",
+        1,
+        1,
+        true,
+    );
+    lww.config.conflict_mode = ConflictMode::LastWriteWins;
+    lww.budget = Budget {
+        writes: 2,
+        ..Budget::default()
+    };
+    lww.sometimes = vec![];
+    out.push((lww, Expect::Counterexample("no acknowledged write lost")));
+
+    // A small one for `cargo test`: 2 writes, 1 get, no faults.
+    let mut tiny = three(
+        "tiny",
+        "3 nodes, R=W=2, 2 clients, 2 writes, 1 get, no faults",
+        2,
+        2,
+        true,
+    );
+    tiny.budget = Budget {
+        writes: 2,
+        gets: 1,
+        ..Budget::default()
+    };
+    out.push((tiny, Expect::Pass));
+
+    for (name, r, w) in [("n3-r1w1", 1, 1), ("n3-r2w2", 2, 2), ("n3-r1w3", 1, 3)] {
+        let about = "3 nodes, N=3, 2 clients, 1 key, 3 writes, 1 get, 1 crash, 1 partition";
+        out.push((three(name, about, r, w, false), Expect::Pass));
+    }
+    // The same with two writes: these finish in minutes.
+    for (name, r, w) in [
+        ("n3-r1w1-2w", 1, 1),
+        ("n3-r2w2-2w", 2, 2),
+        ("n3-r1w3-2w", 1, 3),
+    ] {
+        let about = "3 nodes, N=3, 2 clients, 1 key, 2 writes, 1 get, 1 crash, 1 partition";
+        let mut s = three(name, about, r, w, false);
+        s.budget.writes = 2;
+        out.push((s, Expect::Pass));
+    }
+    out.push((sloppy(), Expect::Pass));
+    out.push((non_replica(None), Expect::Pass));
+    out.push((
+        non_replica(Some(Reintroduced::NonReplicaCoordinates)),
+        Expect::Counterexample(CONVERGES),
+    ));
+    out.push((pruning(), Expect::Pass));
+    out
+}
+
+/// 4 nodes, N=3, R=W=2: the key's third home is down from the start and every other node knows
+/// it, so puts go to the fourth node as a stand-in holding a hint; one gossip round lets the home,
+/// once restarted, announce itself and receive the hint.
+fn sloppy() -> Spec {
+    let config = base(4, 2, 2);
+    let key = "k";
+    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
+    let ring = Ring::new(&ids, config.vnodes);
+    let walk: Vec<NodeId> = ring.walk(kvlab_core::key_position(key)).collect();
+    let down = walk[2];
+    // Client 0 talks to the first home, client 1 to the stand-in (which then coordinates as one).
+    let contacts = [walk[0], walk[3]];
+    Spec {
+        name: "sloppy",
+        about: "4 nodes, N=3, R=W=2, a home down from the start, a stand-in takes the hint; \
+                2 clients, 2 writes, 1 get, the home's restart, 1 gossip round",
+        config,
+        key,
+        clients: vec![vec![contacts[0]], vec![contacts[1]]],
+        budget: Budget {
+            writes: 2,
+            gets: 1,
+            gossip: 1,
+            ..Budget::default()
+        },
+        down_at_start: Some(down),
+        sometimes: vec![HINT_DELIVERED],
+        small: true,
+        reorder: false,
+        bug: None,
+    }
+}
+
+/// 4 nodes, N=3, R=W=1: a client puts through the node outside the key's preference list, and the
+/// network may lose three messages. The node must forward the put, never coordinate it; with the
+/// fixed loss put back (`bug`), it coordinates, keeps the write in its main store where no replica
+/// looks, acknowledges it, and the replicas' copies are lost.
+fn non_replica(bug: Option<Reintroduced>) -> Spec {
+    let config = base(4, 1, 1);
+    let key = "k";
+    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
+    let walk: Vec<NodeId> = Ring::new(&ids, config.vnodes)
+        .walk(kvlab_core::key_position(key))
+        .collect();
+    Spec {
+        name: if bug.is_some() {
+            "non-replica-bug"
+        } else {
+            "non-replica"
+        },
+        about: if bug.is_some() {
+            "negative control: the non-replica coordinating a put, put back (4 nodes, W=1, 3 losses)"
+        } else {
+            "4 nodes, N=3, R=W=1, a put through the non-replica, 3 losses"
+        },
+        config,
+        key,
+        clients: vec![vec![walk[3]]],
+        budget: Budget {
+            writes: 1,
+            gets: 1,
+            drops: 3,
+            ..Budget::default()
+        },
+        down_at_start: None,
+        sometimes: vec![],
+        small: true,
+        reorder: false,
+        bug,
+    }
+}
+
+/// Clock pruning at threshold 2: contexts keep one entry besides the dot, so a descendant may sit
+/// next to its ancestor as a false sibling; no acknowledged write may be lost for it.
+fn pruning() -> Spec {
+    let mut s = three(
+        "pruning",
+        "3 nodes, R=W=2, clock pruning at 2, 2 clients, 3 writes, 2 gets, no faults",
+        2,
+        2,
+        false,
+    );
+    s.config.clock_prune_threshold = 2;
+    s.budget = Budget {
+        writes: 3,
+        gets: 2,
+        ..Budget::default()
+    };
+    s.sometimes = vec![];
+    s
+}
+
+/// The configuration named `name`.
+pub fn spec(name: &str) -> Option<(Spec, Expect)> {
+    specs().into_iter().find(|(s, _)| s.name == name)
+}
