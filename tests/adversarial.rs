@@ -7,55 +7,16 @@
 //! the seal now binds a context to its key, and the test requires the put to be refused.
 
 use kvlab_core::{Config, Fault, MsgKind, NodeId, ReplyBody, Simulation, Time, VectorClock};
-use kvlab_support::{acked, get, put, ring_walk, siblings, values};
-
-/// Heals everything, restarts every node, lets gossip, handoff and anti-entropy finish, then asks
-/// the oracle and reads `key` through every home (twice: the first read's repair reaches every
-/// replica) expecting every value of `must_hold`.
-fn settle_and_check(sim: &mut Simulation, key: &str, must_hold: &[&str]) {
-    sim.apply(Fault::Heal);
-    for i in 0..sim.config().nodes {
-        sim.apply(Fault::Restart(NodeId(i)));
-    }
-    let wait = sim.config().t_cleanup_ms + 20_000;
-    sim.run_until(sim.now().plus(wait));
-    let oracle = sim.history().final_check(sim);
-    assert!(oracle.ok(), "the oracle finds {oracle}");
-    let n = usize::from(sim.config().n);
-    let homes: Vec<NodeId> = ring_walk(sim, key).into_iter().take(n).collect();
-    for &h in &homes {
-        get(sim, h.0, key, 1_000);
-    }
-    for &h in &homes {
-        let values = values(&get(sim, h.0, key, 1_000));
-        for v in must_hold {
-            assert!(
-                values.contains(&v.to_string()),
-                "through {h}: {v} is gone: {values:?}"
-            );
-        }
-    }
-}
-
-fn config(seed: u64, nodes: u16, n: u8, r: u8, w: u8) -> Config {
-    Config {
-        seed,
-        nodes,
-        vnodes: 1,
-        n,
-        r,
-        w,
-        anti_entropy_interval_ms: 500,
-        ..Config::default()
-    }
-}
+use kvlab_support::{
+    acked, get, put, ring_walk, settle_and_check, siblings, sparse_config, values,
+};
 
 /// Blind writers on both sides of a partition longer than t_cleanup (each side removes the other
 /// from its membership), through homes and stand-ins alike; then a read-modify-write on one side
 /// that saw only its own side's writes.
 #[test]
 fn blind_writers_on_both_sides_of_a_long_partition() {
-    let cfg = config(2, 6, 3, 1, 1);
+    let cfg = sparse_config(2, 6, 3, 1, 1);
     let long = cfg.t_cleanup_ms + 3_000;
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
@@ -99,7 +60,7 @@ fn blind_writers_on_both_sides_of_a_long_partition() {
 /// client then reads through a home with R = 1 and writes over the partial view it got.
 #[test]
 fn a_stand_in_for_two_owners_hands_off_and_coordinates_again() {
-    let cfg = config(7, 5, 3, 1, 1);
+    let cfg = sparse_config(7, 5, 3, 1, 1);
     let wait = cfg.t_fail_ms + 1_500;
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
@@ -164,7 +125,7 @@ fn a_stand_in_for_two_owners_hands_off_and_coordinates_again() {
 /// a stand-in is wiped while it still holds hints.
 #[test]
 fn n5_every_home_down_then_back_one_by_one_with_a_wipe() {
-    let cfg = config(5, 7, 5, 2, 2);
+    let cfg = sparse_config(5, 7, 5, 2, 2);
     let wait = cfg.t_fail_ms + 1_500;
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
@@ -211,7 +172,7 @@ fn n5_every_home_down_then_back_one_by_one_with_a_wipe() {
 /// its key.
 #[test]
 fn a_context_from_another_key_is_refused() {
-    let mut sim = Simulation::new(config(9, 3, 3, 1, 1)).unwrap();
+    let mut sim = Simulation::new(sparse_config(9, 3, 3, 1, 1)).unwrap();
     let h = NodeId(0);
     sim.run_until(Time(500));
     let a = put(&mut sim, h.0, "a", "A", &VectorClock::new(), 400);
@@ -244,7 +205,7 @@ fn written(reply: &kvlab_core::Reply) -> kvlab_core::Version {
 /// set, this schedule lost D1, which no reply had shown.
 #[test]
 fn a_put_reply_shows_every_version_its_context_covers() {
-    let mut sim = Simulation::new(config(12, 3, 3, 2, 2)).unwrap();
+    let mut sim = Simulation::new(sparse_config(12, 3, 3, 2, 2)).unwrap();
     let h = ring_walk(&sim, "k")[0];
     sim.run_until(Time(500));
     let d1 = put(&mut sim, h.0, "k", "D1", &VectorClock::new(), 400);
@@ -282,7 +243,7 @@ fn a_put_reply_shows_every_version_its_context_covers() {
 /// "b", A3 is `[H,3]` on "a" (a blind sibling of A1); X's clock `[H,2]` passed to "a" would drop A1.
 #[test]
 fn a_context_from_another_key_below_the_keys_counter_is_refused() {
-    let mut sim = Simulation::new(config(9, 3, 3, 1, 1)).unwrap();
+    let mut sim = Simulation::new(sparse_config(9, 3, 3, 1, 1)).unwrap();
     let h = NodeId(0);
     sim.run_until(Time(500));
     let a1 = put(&mut sim, h.0, "a", "A1", &VectorClock::new(), 400);
@@ -305,7 +266,7 @@ fn a_context_from_another_key_below_the_keys_counter_is_refused() {
 /// forward: an evicted request's later messages start no new, partial route.
 #[test]
 fn routes_of_many_requests_in_flight_stay_bounded_and_whole() {
-    let mut sim = Simulation::new(config(3, 6, 3, 2, 2)).unwrap();
+    let mut sim = Simulation::new(sparse_config(3, 6, 3, 2, 2)).unwrap();
     let walk = ring_walk(&sim, "k");
     sim.run_until(Time(300));
     let reqs: Vec<_> = (0..400)
@@ -337,7 +298,7 @@ fn routes_of_many_requests_in_flight_stay_bounded_and_whole() {
 fn routes_skip_workloads_repairs_and_handoffs() {
     let mut sim = Simulation::new(Config {
         anti_entropy_interval_ms: 0,
-        ..config(4, 6, 3, 3, 2)
+        ..sparse_config(4, 6, 3, 3, 2)
     })
     .unwrap();
     let walk = ring_walk(&sim, "k");

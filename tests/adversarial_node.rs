@@ -11,25 +11,14 @@ use kvlab_core::{
     Record, Reply, ReplyBody, Request, RequestError, RequestId, Ring, Rng, Simulation, Time, Timer,
     Value, VectorClock, Version, Workload, MAX_FORWARD_HOPS,
 };
-use kvlab_support::{acked, get, put, ring_walk, siblings, values};
+use kvlab_support::{
+    acked, get, put, ring_walk, settle_and_check, siblings, sparse_config, values,
+};
 use std::sync::Arc;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn config(seed: u64, nodes: u16, n: u8, r: u8, w: u8) -> Config {
-    Config {
-        seed,
-        nodes,
-        vnodes: 1,
-        n,
-        r,
-        w,
-        anti_entropy_interval_ms: 500,
-        ..Config::default()
-    }
-}
 
 /// The root of a tree built from scratch from what `node` stores of `range`.
 fn fresh_root(node: &Node, ring: &Ring, buckets: u32, range: RangeId) -> kvlab_core::MerkleHash {
@@ -75,33 +64,6 @@ fn assert_merkle_fresh(sim: &Simulation, when: &str) {
                 absorbed.merkle_root(range),
                 Some(fresh),
                 "{when}: {id}'s root of {range:?} after absorbing"
-            );
-        }
-    }
-}
-
-/// Heals, restarts every node, lets handoff and anti-entropy finish; asks the oracle and reads
-/// `key` through every home (twice) expecting each of `must_hold`.
-fn settle_and_check(sim: &mut Simulation, key: &str, must_hold: &[&str]) {
-    sim.apply(Fault::Heal);
-    for i in 0..sim.config().nodes {
-        sim.apply(Fault::Restart(NodeId(i)));
-    }
-    let wait = sim.config().t_cleanup_ms + 20_000;
-    sim.run_until(sim.now().plus(wait));
-    let oracle = sim.history().final_check(sim);
-    assert!(oracle.ok(), "the oracle finds {oracle}");
-    let n = usize::from(sim.config().n);
-    let homes: Vec<NodeId> = ring_walk(sim, key).into_iter().take(n).collect();
-    for &h in &homes {
-        get(sim, h.0, key, 1_000);
-    }
-    for &h in &homes {
-        let values = values(&get(sim, h.0, key, 1_000));
-        for v in must_hold {
-            assert!(
-                values.contains(&v.to_string()),
-                "through {h}: {v} is gone: {values:?}"
             );
         }
     }
@@ -185,7 +147,7 @@ fn key_homed_at(ring: &Ring, n: usize, home: NodeId, not_home: NodeId) -> String
 /// A request deadline is a timer: set by the put, reported by `poll_timeout`, fired once.
 #[test]
 fn a_request_deadline_is_set_reported_and_fires_once() {
-    let (mut node, cfg, ring) = lone_node(0, 5, config(1, 5, 3, 2, 3));
+    let (mut node, cfg, ring) = lone_node(0, 5, sparse_config(1, 5, 3, 2, 3));
     let key = key_homed_at(&ring, 3, NodeId(0), NodeId(4));
     let t0 = Time(10);
     node.handle(
@@ -228,7 +190,7 @@ fn a_request_deadline_is_set_reported_and_fires_once() {
 #[test]
 fn crash_restart_and_wipe_keep_the_right_timers() {
     for crash_first in [true, false] {
-        let (mut node, cfg, ring) = lone_node(0, 5, config(2, 5, 3, 2, 3));
+        let (mut node, cfg, ring) = lone_node(0, 5, sparse_config(2, 5, 3, 2, 3));
         let key = key_homed_at(&ring, 3, NodeId(0), NodeId(4));
         node.handle(
             Time(5),
@@ -303,7 +265,7 @@ fn crash_restart_and_wipe_keep_the_right_timers() {
 /// and leaves every timer after `now`.
 #[test]
 fn a_late_timeout_fires_each_timer_once_and_reschedules_after_now() {
-    let (mut node, cfg, _) = lone_node(1, 4, config(3, 4, 3, 2, 2));
+    let (mut node, cfg, _) = lone_node(1, 4, sparse_config(3, 4, 3, 2, 2));
     let hb = node.membership().heartbeat();
     let late = Time(10 * cfg.anti_entropy_interval_ms);
     node.handle(late, Input::Timeout);
@@ -330,7 +292,7 @@ fn a_late_timeout_fires_each_timer_once_and_reschedules_after_now() {
 /// one exchange with a home of that range.
 #[test]
 fn start_merkle_only_for_replicated_ranges_and_only_with_a_home() {
-    let (mut node, cfg, ring) = lone_node(2, 6, config(4, 6, 3, 2, 2));
+    let (mut node, cfg, ring) = lone_node(2, 6, sparse_config(4, 6, 3, 2, 2));
     let mine: Vec<RangeId> = node.ranges().collect();
     let foreign: Vec<RangeId> = ring
         .ranges()
@@ -361,7 +323,7 @@ fn start_merkle_only_for_replicated_ranges_and_only_with_a_home() {
 /// with NoCoordinator, never bouncing back to its sender.
 #[test]
 fn forwarding_stops_after_max_hops() {
-    let cfg = config(5, 6, 3, 2, 2);
+    let cfg = sparse_config(5, 6, 3, 2, 2);
     let ids: Vec<NodeId> = (0..6).map(NodeId).collect();
     let ring = Ring::new(&ids, cfg.vnodes);
     let outsider = NodeId(5);
@@ -427,7 +389,7 @@ fn timers_and_lazy_merkle_trees_survive_a_faulty_run() {
     for seed in 1..=4u64 {
         let cfg = Config {
             anti_entropy_interval_ms: 300,
-            ..config(seed, 6, 3, 2, 2)
+            ..sparse_config(seed, 6, 3, 2, 2)
         };
         let nodes = cfg.nodes;
         let mut sim = Simulation::new(cfg.clone()).unwrap();
@@ -523,7 +485,7 @@ fn timers_and_lazy_merkle_trees_survive_a_faulty_run() {
 #[test]
 fn handoff_survives_repeated_crashes_of_owner_and_stand_in() {
     for seed in [1u64, 2, 3] {
-        let cfg = config(seed, 6, 3, 2, 2);
+        let cfg = sparse_config(seed, 6, 3, 2, 2);
         let wait = cfg.t_fail_ms + 1_500;
         let mut sim = Simulation::new(cfg).unwrap();
         let walk = ring_walk(&sim, "k");
@@ -579,7 +541,7 @@ fn handoff_survives_repeated_crashes_of_owner_and_stand_in() {
 #[test]
 fn long_partition_blind_writes_with_crashes_and_a_wipe_while_down() {
     for seed in [11u64, 12, 13, 14] {
-        let cfg = config(seed, 7, 3, 1, 2);
+        let cfg = sparse_config(seed, 7, 3, 1, 2);
         let long = cfg.t_cleanup_ms + 3_000;
         let mut sim = Simulation::new(cfg).unwrap();
         let walk = ring_walk(&sim, "k");
@@ -635,7 +597,7 @@ fn long_partition_blind_writes_with_crashes_and_a_wipe_while_down() {
 /// back through a home supersedes A and C, never B.
 #[test]
 fn a_stand_in_reply_context_never_covers_what_the_homes_added() {
-    let cfg = config(21, 5, 3, 2, 2);
+    let cfg = sparse_config(21, 5, 3, 2, 2);
     let wait = cfg.t_fail_ms + 1_500;
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
@@ -674,7 +636,7 @@ fn a_stand_in_reply_context_never_covers_what_the_homes_added() {
 /// supersedes what it showed and keeps the later sibling.
 #[test]
 fn a_reply_context_passed_back_after_the_coordinator_merged_more() {
-    let cfg = config(22, 5, 3, 1, 1);
+    let cfg = sparse_config(22, 5, 3, 1, 1);
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
     let (h1, h2) = (walk[0], walk[1]);
@@ -697,7 +659,7 @@ fn a_reply_context_passed_back_after_the_coordinator_merged_more() {
 /// so passed back it cannot cover the old epoch's versions, which live on the other homes.
 #[test]
 fn a_wiped_coordinators_reply_context_spares_its_old_epoch() {
-    let cfg = config(23, 5, 3, 1, 3);
+    let cfg = sparse_config(23, 5, 3, 1, 3);
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
     let (h1, h2) = (walk[0], walk[1]);
@@ -734,7 +696,7 @@ fn a_wiped_coordinators_reply_context_spares_its_old_epoch() {
 #[test]
 fn a_put_reply_context_of_another_key_is_refused_or_judged_lost() {
     for (seed, order) in [(31u64, 0), (32, 1)] {
-        let mut sim = Simulation::new(config(seed, 3, 3, 1, 1)).unwrap();
+        let mut sim = Simulation::new(sparse_config(seed, 3, 3, 1, 1)).unwrap();
         let h = NodeId(0);
         sim.run_until(Time(500));
         let mut ctx_b = VectorClock::new();
@@ -781,7 +743,7 @@ fn a_put_reply_context_of_another_key_is_refused_or_judged_lost() {
 fn lww_by_hand_the_oracle_reports_exactly_the_unshown_write_lost() {
     let cfg = Config {
         conflict_mode: ConflictMode::LastWriteWins,
-        ..config(41, 4, 3, 1, 1)
+        ..sparse_config(41, 4, 3, 1, 1)
     };
     let mut sim = Simulation::new(cfg).unwrap();
     let walk = ring_walk(&sim, "k");
@@ -846,7 +808,7 @@ fn hand_run(seed: u64, mode: ConflictMode, verbose: bool) -> (kvlab_core::Oracle
         let cfg = Config {
             clock_prune_threshold: 0,
             conflict_mode: mode,
-            ..config(seed, 6, 3, 1 + (seed % 2) as u8, 1 + (seed % 3 % 2) as u8)
+            ..sparse_config(seed, 6, 3, 1 + (seed % 2) as u8, 1 + (seed % 3 % 2) as u8)
         };
         let nodes = cfg.nodes;
         let mut sim = Simulation::new(cfg).unwrap();

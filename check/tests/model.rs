@@ -103,12 +103,3 @@ fn a_non_replica_coordinating_a_put_is_found_once_put_back_and_not_before() {
         "{report}"
     );
 }
-
-#[test]
-#[ignore = "a minute and more unoptimized: `cargo xtask test` runs it optimized (--small)"]
-fn the_sloppy_configuration_delivers_a_hint() {
-    let (spec, _) = spec("sloppy").unwrap();
-    let report = run(spec, 2, None, false).unwrap();
-    assert!(report.ok(), "{report}");
-    assert!(report.verdict("a hint delivered").is_some_and(|v| v.holds));
-}

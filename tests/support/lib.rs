@@ -1,6 +1,8 @@
 //! Helpers shared by kvlab's cross-module suites in tests/.
 
-use kvlab_core::{Config, NodeId, Reply, ReplyBody, Request, RequestId, Simulation, Time, Value};
+use kvlab_core::{
+    Config, Fault, NodeId, Reply, ReplyBody, Request, RequestId, Simulation, Time, Value,
+};
 use kvlab_core::{VectorClock, Version};
 
 /// Submits a put and runs `ms` milliseconds; returns the reply.
@@ -88,4 +90,45 @@ pub fn acked(reply: &Reply) -> bool {
 pub fn assert_oracle_ok(sim: &Simulation) {
     let oracle = sim.history().final_check(sim);
     assert!(oracle.ok(), "the oracle finds {oracle}");
+}
+
+/// A one-token-per-node cluster (so rings are easy to reason about) with frequent anti-entropy.
+pub fn sparse_config(seed: u64, nodes: u16, n: u8, r: u8, w: u8) -> Config {
+    Config {
+        seed,
+        nodes,
+        vnodes: 1,
+        n,
+        r,
+        w,
+        anti_entropy_interval_ms: 500,
+        ..Config::default()
+    }
+}
+
+/// Heals everything, restarts every node, lets gossip, handoff and anti-entropy finish, then asks
+/// the oracle and reads `key` through every home (twice: the first read's repair reaches every
+/// replica) expecting every value of `must_hold`.
+pub fn settle_and_check(sim: &mut Simulation, key: &str, must_hold: &[&str]) {
+    sim.apply(Fault::Heal);
+    for i in 0..sim.config().nodes {
+        sim.apply(Fault::Restart(NodeId(i)));
+    }
+    let wait = sim.config().t_cleanup_ms + 20_000;
+    sim.run_until(sim.now().plus(wait));
+    assert_oracle_ok(sim);
+    let n = usize::from(sim.config().n);
+    let homes: Vec<NodeId> = ring_walk(sim, key).into_iter().take(n).collect();
+    for &h in &homes {
+        get(sim, h.0, key, 1_000);
+    }
+    for &h in &homes {
+        let values = values(&get(sim, h.0, key, 1_000));
+        for v in must_hold {
+            assert!(
+                values.contains(&v.to_string()),
+                "through {h}: {v} is gone: {values:?}"
+            );
+        }
+    }
 }
