@@ -1,6 +1,6 @@
 //! The named configurations `cargo xtask check [NAME]` explores.
 
-use crate::model::{Budget, Spec, CONVERGES, HINT_DELIVERED};
+use kvlab_core::model::{Budget, Spec, CONVERGES, HINT_DELIVERED};
 use kvlab_core::{Config, ConflictMode, NodeId, Reintroduced, Ring};
 
 /// What a configuration's check must find.
@@ -39,12 +39,12 @@ pub fn base(nodes: u16, r: u8, w: u8) -> Config {
     }
 }
 
-fn three(name: &'static str, about: &'static str, r: u8, w: u8, small: bool) -> Spec {
+fn three(name: &str, about: &str, r: u8, w: u8, small: bool) -> Spec {
     Spec {
-        name,
-        about,
+        name: name.into(),
+        about: about.into(),
         config: base(3, r, w),
-        key: "k",
+        key: "k".into(),
         clients: vec![vec![NodeId(0)], vec![NodeId(1)]],
         budget: Budget {
             writes: 3,
@@ -54,7 +54,7 @@ fn three(name: &'static str, about: &'static str, r: u8, w: u8, small: bool) -> 
             ..Budget::default()
         },
         down_at_start: None,
-        sometimes: vec!["siblings"],
+        sometimes: vec!["siblings".into()],
         small,
         reorder: false,
         bug: None,
@@ -133,11 +133,12 @@ fn sloppy() -> Spec {
     // Client 0 talks to the first home, client 1 to the stand-in (which then coordinates as one).
     let contacts = [walk[0], walk[3]];
     Spec {
-        name: "sloppy",
+        name: "sloppy".into(),
         about: "4 nodes, N=3, R=W=2, a home down from the start, a stand-in takes the hint; \
-                2 clients, 2 writes, 1 get, the home's restart, 1 gossip round",
+                2 clients, 2 writes, 1 get, the home's restart, 1 gossip round"
+            .into(),
         config,
-        key,
+        key: key.into(),
         clients: vec![vec![contacts[0]], vec![contacts[1]]],
         budget: Budget {
             writes: 2,
@@ -146,7 +147,7 @@ fn sloppy() -> Spec {
             ..Budget::default()
         },
         down_at_start: Some(down),
-        sometimes: vec![HINT_DELIVERED],
+        sometimes: vec![HINT_DELIVERED.into()],
         small: true,
         reorder: false,
         bug: None,
@@ -169,14 +170,16 @@ fn non_replica(bug: Option<Reintroduced>) -> Spec {
             "non-replica-bug"
         } else {
             "non-replica"
-        },
+        }
+        .into(),
         about: if bug.is_some() {
             "negative control: the non-replica coordinating a put, put back (4 nodes, W=1, 3 losses)"
         } else {
             "4 nodes, N=3, R=W=1, a put through the non-replica, 3 losses"
-        },
+        }
+        .into(),
         config,
-        key,
+        key: key.into(),
         clients: vec![vec![walk[3]]],
         budget: Budget {
             writes: 1,

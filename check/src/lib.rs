@@ -1,7 +1,9 @@
 //! # kvlab-check
 //!
-//! Exhaustive model checking of kvlab's nodes with [Stateright](https://docs.rs/stateright): the
-//! real `Node` state machines of kvlab-core, driven only through their sans-IO boundary
+//! Exhaustive model checking of kvlab's nodes with [Stateright](https://docs.rs/stateright). The
+//! model itself lives in kvlab-core (`kvlab_core::model`), so the page can replay what this crate
+//! finds on the same transitions; this crate makes it a Stateright model and runs the checker. It
+//! explores the real `Node` state machines of kvlab-core, driven only through their sans-IO boundary
 //! (`Node::handle`, `Node::poll_output`, `Node::poll_timeout`), with every interleaving of message
 //! deliveries, losses, timers, faults and client requests a small configuration allows. Each
 //! state is judged by the properties the randomized sweep uses ([`kvlab_core::PROPERTIES`], read
@@ -36,9 +38,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod checker;
 mod configs;
-mod model;
 
+pub use checker::{run, Checked};
 pub use configs::{spec, specs, Expect};
-pub use model::{run, CheckReport};
-pub use model::{Action, Budget, Client, Envelope, KvModel, Spec, State, Verdict};
+pub use kvlab_core::model::{
+    Action, Budget, CheckReport, Client, Envelope, KvModel, Spec, State, Verdict,
+};

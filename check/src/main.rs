@@ -46,7 +46,7 @@ fn main() {
             if names.is_empty() {
                 !small || s.small
             } else {
-                names.iter().any(|n| n == s.name)
+                names.contains(&s.name)
             }
         })
         .collect();

@@ -25,7 +25,7 @@ fn last_write_wins_loses_an_acknowledged_write_in_two_actions() {
 fn vector_clocks_pass_the_same_small_configuration() {
     let (mut spec, _) = spec("lww").unwrap();
     spec.config.conflict_mode = kvlab_core::ConflictMode::VectorClock;
-    spec.name = "lww-as-vclock";
+    spec.name = "lww-as-vclock".into();
     let report = run(spec, 1, None, false).unwrap();
     assert!(report.ok(), "{report}");
     assert!(report.unique > 50, "{report}");
@@ -102,4 +102,30 @@ fn a_non_replica_coordinating_a_put_is_found_once_put_back_and_not_before() {
         v.reason.as_deref().unwrap_or("").contains("lost"),
         "{report}"
     );
+}
+
+/// The page bundles two reports (web/examples); they must be what the checker finds now, or the
+/// page would replay a path this version of the store no longer takes. Regenerate with
+/// `cargo xtask check lww non-replica-bug --threads 1 --json web/examples`.
+#[test]
+fn the_reports_bundled_with_the_page_are_what_the_checker_finds_now() {
+    for name in ["lww", "non-replica-bug"] {
+        let file = format!("{}/../web/examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        let bundled: kvlab_check::CheckReport = serde_json::from_str(&text).unwrap();
+        let (spec, _) = spec(name).unwrap();
+        let fresh = run(spec.clone(), 1, None, true).unwrap();
+        assert_eq!(bundled.spec, spec, "{file} is stale: regenerate it");
+        let paths = |r: &kvlab_check::CheckReport| {
+            r.verdicts
+                .iter()
+                .map(|v| (v.name.clone(), v.holds, v.path.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            paths(&bundled),
+            paths(&fresh),
+            "{file} is stale: regenerate it"
+        );
+    }
 }

@@ -67,6 +67,7 @@ mod config;
 mod gossip;
 mod merkle;
 mod message;
+pub mod model;
 mod node;
 mod ring;
 mod rng;

@@ -127,3 +127,29 @@ fn zipf_ring_and_store_match_golden() {
     );
     assert_eq!(got, golden, "digests: {got:#x?}");
 }
+
+/// A model checker's counterexample (the report the page bundles) replays to the same states,
+/// with the same captions, natively and under wasm32: the page plays a found path on exactly the
+/// transitions the checker explored.
+#[test]
+fn a_counterexample_replays_identically() {
+    use kvlab_core::model::{CheckReport, KvModel};
+    let mut words = Vec::new();
+    for file in [
+        include_str!("../../web/examples/lww.json"),
+        include_str!("../../web/examples/non-replica-bug.json"),
+    ] {
+        let report: CheckReport = serde_json::from_str(file).unwrap();
+        let model = KvModel::new(report.spec.clone()).unwrap().narrating();
+        for path in report.verdicts.iter().filter_map(|v| v.path.as_ref()) {
+            let states = model.replay(path).unwrap();
+            for (i, a) in path.iter().enumerate() {
+                let s = &states[i + 1];
+                let text = format!("{s:?} {:?} {}", s.notes, model.caption(&states[i], a));
+                words.extend(text.bytes().map(u64::from));
+            }
+        }
+    }
+    let got = digest(words.into_iter());
+    assert_eq!(got, 0x2ead_647a_5785_b400, "replay digest: {got:#x}");
+}

@@ -3,6 +3,7 @@
 use crate::components::help::{self, help};
 use crate::components::inspector::{self, inspector};
 use crate::components::narration::{self, narration};
+use crate::components::replay_view::ReplayView;
 use crate::components::ring::Ring;
 use crate::components::settings::Settings;
 use crate::components::status::{self, status};
@@ -68,6 +69,11 @@ fn initial_driver() -> Driver {
     };
     let mut d = Driver::new(engine, frag);
     d.errors.fragment = err;
+    // `#replay` opens the counterexample player; `#replay=lww.json` with a bundled example.
+    if let Some(rest) = hash.strip_prefix("#replay") {
+        d.replay = Some(rest.strip_prefix('=').map(str::to_string));
+        d.errors.fragment = None;
+    }
     d
 }
 
@@ -195,6 +201,12 @@ impl Page {
             Cmd::Ui(a) => {
                 rerender = false;
                 self.ui.dispatch(a);
+            }
+            Cmd::Replay(open) => {
+                let mut d = self.driver.borrow_mut();
+                d.playing = false;
+                d.replay = open;
+                d.dirty = true;
             }
             Cmd::TogglePlay => {
                 let mut d = self.driver.borrow_mut();
@@ -506,6 +518,7 @@ pub fn app() -> Html {
 
             let doc = gloo::utils::document();
             let on_key = on.clone();
+            let key_driver = driver.clone();
             let keys = EventListener::new_with_options(
                 &doc,
                 "keydown",
@@ -522,6 +535,10 @@ pub fn app() -> Html {
                         .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
                         .is_some_and(|el| is_text_field(&el));
                     if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                        return;
+                    }
+                    // The counterexample player has keys of its own.
+                    if key_driver.try_borrow().is_ok_and(|d| d.replay.is_some()) {
                         return;
                     }
                     let cmd = match e.key().as_str() {
@@ -590,6 +607,18 @@ pub fn app() -> Html {
                 drop(hash);
             }
         });
+    }
+
+    // The counterexample player replaces the cluster's view while it is open.
+    let replay = driver.borrow().replay.clone();
+    if let Some(example) = replay {
+        let on = on.clone();
+        let close = Callback::from(move |()| on.emit(Cmd::Replay(None)));
+        return html! {
+            <main id="kvlab-app" class="replaying">
+                <ReplayView on_close={close} example={example} />
+            </main>
+        };
     }
 
     // Read what this render shows. The simulation itself is never cloned here.

@@ -72,6 +72,9 @@ pub struct Driver {
     pub hidden: u16,
     /// The canvases' painter and what it drew last.
     pub painter: Painter,
+    /// The counterexample player is open (`Some`), with the bundled example to open first, if
+    /// any; the cluster is paused and its keys are the player's.
+    pub replay: Option<Option<String>>,
 }
 
 /// Simulated time the timeline shows: enough for a few round trips and gossip rounds.
@@ -215,6 +218,7 @@ impl Driver {
             perf: [0.0; 4],
             hidden,
             painter: Painter::default(),
+            replay: None,
         };
         d.layout();
         d

@@ -17,6 +17,7 @@ mod inspect;
 mod jsapi;
 mod paint;
 mod playback;
+mod replay;
 #[cfg(test)]
 mod soak;
 mod state;

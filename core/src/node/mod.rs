@@ -41,7 +41,7 @@ use timers::TimerTable;
 /// A fixed loss, put back on purpose: the model checker's negative controls (`check/`) must find
 /// it. Only [`Node::reintroduce`] sets one; no configuration, and so not the page, can.
 #[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Reintroduced {
     /// A node outside a key's targets (by its own view) coordinates a client's put instead of
     /// forwarding it: the write lands in its main store, where no replica of the key looks

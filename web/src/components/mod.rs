@@ -8,6 +8,7 @@ pub mod inspector;
 pub mod membership;
 pub mod merkle_pair;
 pub mod narration;
+pub mod replay_view;
 pub mod replicas;
 pub mod ring;
 pub mod settings;
@@ -82,6 +83,8 @@ pub enum Cmd {
     Export,
     /// Put the current view in the URL.
     Share,
+    /// Open the counterexample player (with a bundled example, by file name), or close it.
+    Replay(Option<Option<String>>),
     /// A UI-only change.
     Ui(Action),
 }

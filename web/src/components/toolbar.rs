@@ -100,6 +100,7 @@ pub fn toolbar(p: &Props) -> Html {
             </div>
             <div class="spacer" />
             <button id="cfg-toggle" class={classes!("ghost", p.config_open.then_some("on"))} onclick={emit(Cmd::Ui(Action::ToggleConfig))}>{ "Cluster ▾" }</button>
+            <button id="replay-open" class="ghost" title="replay a model checker's counterexample, action by action" onclick={emit(Cmd::Replay(Some(None)))}>{ "Counterexamples" }</button>
             <button id="share" class="ghost" title="put this view in the address bar" onclick={emit(Cmd::Share)}>{ "Share" }</button>
             <button id="export" class="ghost" title="download the trace as JSON" onclick={emit(Cmd::Export)}>{ "Export" }</button>
             <button id="help" class="icon" title="keyboard shortcuts (?)" onclick={emit(Cmd::Ui(Action::ToggleHelp))}>{ "?" }</button>

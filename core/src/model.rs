@@ -1,18 +1,24 @@
-//! The Stateright model: a cluster of [`Node`]s, the messages in flight, the clients and the
-//! history oracle, with every action a configuration's budgets allow.
+//! The model of a small cluster that `kvlab-check` explores exhaustively and the page replays:
+//! real [`Node`]s driven only through their sans-IO boundary, the messages in flight as a
+//! multiset, closed-loop clients and the history oracle, with every action a configuration's
+//! budgets allow. It holds no checker: `check/` (native only) wraps [`KvModel`] in a Stateright
+//! model, and the page steps a found path through [`KvModel::replay`], so a counterexample plays
+//! in the browser on exactly the transitions the checker explored.
+//!
+//! What the model abstracts is written in docs/protocol.md §Correctness, "Model checking".
 
-use kvlab_core::{
-    Cluster, Config, History, Input, Key, Msg, Node, NodeEvent, NodeId, Output,
-    Property as CoreProperty, Reintroduced, Reply, ReplyBody, Request, RequestError, RequestId,
-    Ring, Time, Timer, Value, VectorClock,
-};
+use crate::config::Config;
+use crate::gossip::MemberChangeKind;
+use crate::message::{Msg, Reply, ReplyBody, Request, RequestError};
+use crate::node::{Input, Node, NodeEvent, Output, Reintroduced, Timer};
+use crate::ring::Ring;
+use crate::sim::{Cluster, History, Property as CoreProperty, PropertyKind, PROPERTIES};
+use crate::types::{Key, NodeId, RequestId, Time, Value};
+use crate::vclock::{VectorClock, VersionSet};
 use serde::{Deserialize, Serialize};
-use stateright::{Checker, Model, Property};
-use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// How many of each fault and client action a run may spend.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,17 +39,18 @@ pub struct Budget {
     pub gossip: u8,
 }
 
-/// One model configuration.
-#[derive(Clone, Debug)]
+/// One model configuration. It travels with every report, so a found path can be replayed
+/// without knowing the checker's list of configurations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Spec {
     /// Its name, for `cargo xtask check NAME`.
-    pub name: &'static str,
+    pub name: String,
     /// What it explores, in a sentence.
-    pub about: &'static str,
+    pub about: String,
     /// The nodes' configuration.
     pub config: Config,
     /// The one key clients use.
-    pub key: &'static str,
+    pub key: String,
     /// For each client, the nodes it may send a request to.
     pub clients: Vec<Vec<NodeId>>,
     /// What the run may spend.
@@ -51,10 +58,11 @@ pub struct Spec {
     /// A node crashed from the start, marked offline by every other node before exploration.
     pub down_at_start: Option<NodeId>,
     /// Sometimes-properties this configuration must reach.
-    pub sometimes: Vec<&'static str>,
+    pub sometimes: Vec<String>,
     /// Whether `cargo xtask test` runs it (a few seconds in release).
     pub small: bool,
     /// A fixed loss put back in every node (a negative control), or `None`.
+    #[serde(default)]
     pub bug: Option<Reintroduced>,
     /// Whether any message in flight may be delivered next. Otherwise each (sender, receiver)
     /// channel delivers in send order (as TCP connections between nodes do), and only messages
@@ -138,6 +146,9 @@ pub struct State {
     pub hints_delivered: u8,
     /// The actions that led here. Not part of the state: left out of its hash.
     pub trail: Vec<Action>,
+    /// What the last action caused, in words (replies, hints, suspicions), when the model
+    /// narrates. Not part of the state: left out of its hash.
+    pub notes: Vec<String>,
 }
 
 impl Hash for State {
@@ -243,9 +254,9 @@ pub struct KvModel {
     cfg: Arc<Config>,
     ring: Arc<Ring>,
     key: Key,
-    /// The shortest path found to each property's discovery. Stateright keeps the *last* one
-    /// found, which breadth first is the deepest; this keeps the first and shortest.
-    found: Arc<Mutex<BTreeMap<&'static str, Vec<Action>>>>,
+    /// Whether steps write what happened into [`State::notes`] (the page's replay); off while
+    /// checking, where it would only cost.
+    narrate: bool,
 }
 
 impl KvModel {
@@ -256,10 +267,10 @@ impl KvModel {
         let ring = Arc::new(Ring::new(&ids, spec.config.vnodes));
         Ok(KvModel {
             cfg: Arc::new(spec.config.clone()),
-            key: Key::from(spec.key),
+            key: Key::from(spec.key.as_str()),
             spec,
             ring,
-            found: Arc::default(),
+            narrate: false,
         })
     }
 
@@ -299,6 +310,7 @@ impl KvModel {
             left: self.spec.budget,
             hints_delivered: 0,
             trail: Vec::new(),
+            notes: Vec::new(),
         };
         let mut warm = 2 * c.gossip_interval_ms;
         if let Some(d) = self.spec.down_at_start {
@@ -352,7 +364,7 @@ impl KvModel {
                         sent = true;
                     }
                     Output::Reply(r) => self.on_reply(s, *r),
-                    Output::Event(e) => Self::on_event(s, e),
+                    Output::Event(e) => self.on_event(s, id, e),
                 }
             }
         }
@@ -378,16 +390,27 @@ impl KvModel {
         if let ReplyBody::GetOk { context, .. } = &r.body {
             client.context = Some(context.clone());
         }
+        if self.narrate {
+            s.notes.push(reply_note(c, &r));
+        }
         s.history.on_reply(&r, Some(c as u32), s.now);
     }
 
-    fn on_event(s: &mut State, e: NodeEvent) {
+    fn on_event(&self, s: &mut State, at: NodeId, e: NodeEvent) {
         match e {
             NodeEvent::Wrote { req, key, dot } => s.history.on_wrote(req, &key, dot),
-            NodeEvent::HintDelivered { .. } => s.hints_delivered = 1,
-            NodeEvent::Member(c) if c.kind == kvlab_core::MemberChangeKind::BecameOffline => {
+            NodeEvent::HintDelivered { owner, .. } => {
+                s.hints_delivered = 1;
+                if self.narrate {
+                    s.notes.push(format!("{at} has handed its hint to {owner}"));
+                }
+            }
+            NodeEvent::Member(c) if c.kind == MemberChangeKind::BecameOffline => {
                 // A suspicion sends writes to stand-ins: reads may then miss them.
                 s.history.on_fault();
+                if self.narrate {
+                    s.notes.push(format!("{at} now marks {} offline", c.node));
+                }
             }
             _ => {}
         }
@@ -408,6 +431,13 @@ impl KvModel {
                 msg: e.msg,
             };
             self.drive(s, e.to, input);
+        } else if self.narrate {
+            let why = if s.up.get(e.to.index()).copied().unwrap_or(false) {
+                "the partition separates them"
+            } else {
+                "the receiver is down"
+            };
+            s.notes.push(format!("it is lost: {why}"));
         }
     }
 
@@ -528,9 +558,9 @@ impl KvModel {
             return Ok(());
         }
         let done = self.complete(s);
-        for p in kvlab_core::PROPERTIES
+        for p in PROPERTIES
             .iter()
-            .filter(|p| p.kind == kvlab_core::PropertyKind::Eventually)
+            .filter(|p| p.kind == PropertyKind::Eventually)
         {
             (p.check)(&self.cluster(&done)).map_err(|e| format!("{}: {e}", p.name))?;
         }
@@ -541,6 +571,7 @@ impl KvModel {
     pub fn step(&self, s: &State, action: &Action) -> Option<State> {
         let mut s = s.clone();
         s.trail.push(action.clone());
+        s.notes.clear();
         match *action {
             Action::Deliver(from, to, d) => {
                 let at = self.find(&s, from, to, d)?;
@@ -716,18 +747,80 @@ impl KvModel {
         }
     }
 
-    /// Records that `s` is a discovery of `name` (a counterexample or an example), keeping the
-    /// shortest; returns `discovered`.
-    fn note(&self, name: &'static str, s: &State, discovered: bool) -> bool {
-        if discovered {
-            if let Ok(mut found) = self.found.lock() {
-                let slot = found.entry(name).or_insert_with(|| s.trail.clone());
-                if s.trail.len() < slot.len() {
-                    *slot = s.trail.clone();
+    /// The same model, writing what each step caused into [`State::notes`] (for the page).
+    pub fn narrating(mut self) -> KvModel {
+        self.narrate = true;
+        self
+    }
+
+    /// The configuration's ring.
+    pub fn ring(&self) -> &Ring {
+        &self.ring
+    }
+
+    /// The one key the clients use.
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// `action`, taken from `before`, in words: "deliver put k from S1 to S2", "crash S2",
+    /// "client 1 writes c1.2 through S1 with the context of its last read [(S0,1)]".
+    pub fn caption(&self, before: &State, action: &Action) -> String {
+        match *action {
+            Action::Deliver(from, to, d) | Action::Drop(from, to, d) => {
+                let what = self
+                    .find(before, from, to, d)
+                    .and_then(|at| before.net.get(at))
+                    .map_or_else(|| "a message".to_string(), |e| message_words(&e.msg));
+                if matches!(action, Action::Deliver(..)) {
+                    format!("deliver {what} from {from} to {to}")
+                } else {
+                    format!("the network loses {what} from {from} to {to}")
                 }
             }
+            Action::Timer(id) => {
+                let node = before.nodes.get(id.index());
+                let at = node.and_then(Node::poll_timeout);
+                let which = node.and_then(|n| {
+                    Timer::ALL
+                        .into_iter()
+                        .find(|&t| at.is_some() && n.timer(t) == at)
+                });
+                let what = match which {
+                    Some(Timer::RequestTimeout) => "request deadline",
+                    Some(Timer::Gossip) => "gossip round",
+                    Some(Timer::AntiEntropy) => "anti-entropy round",
+                    None => "timer",
+                };
+                match at {
+                    Some(t) => format!("{id}'s {what} fires (time {} ms)", t.ms()),
+                    None => format!("{id}'s {what} fires"),
+                }
+            }
+            Action::Crash(id) => format!("crash {id} (it keeps its disk)"),
+            Action::Restart(id) => format!("restart {id}"),
+            Action::Wipe(id) => format!("wipe {id}'s disk"),
+            Action::Partition(id) => format!("cut {id} off from the others"),
+            Action::Heal => "heal the partition".to_string(),
+            Action::Put { client, via, read } => {
+                let c = usize::from(client);
+                let sent = before.clients.get(c).map_or(0, |c| c.sent);
+                let value = format!("c{client}.{}", sent + 1);
+                let context = before.clients.get(c).and_then(|c| c.context.as_ref());
+                match (read, context) {
+                    (true, Some(ctx)) => format!(
+                        "client {client} writes {value} through {via} with the context of its last read {ctx}"
+                    ),
+                    _ => format!("client {client} writes {value} through {via}, blind (empty context)"),
+                }
+            }
+            Action::Get { client, via } => {
+                format!("client {client} reads {} through {via}", self.key)
+            }
+            Action::GiveUp(client) => {
+                format!("client {client} gives up: nothing can answer its request any more")
+            }
         }
-        discovered
     }
 
     /// Replays `actions` from the initial state; the states visited, or the index of the first
@@ -749,7 +842,7 @@ fn client_of(req: RequestId) -> usize {
 }
 
 /// The sweep's always-properties the model checks at every state, by name.
-const ALWAYS: [&str; 4] = [
+pub const ALWAYS: [&str; 4] = [
     "no acknowledged write lost",
     "no resurrection",
     "no covered sibling",
@@ -760,56 +853,6 @@ const ALWAYS: [&str; 4] = [
 pub const CONVERGES: &str = "converges once faults stop";
 /// The name of the sometimes-property that a hinted replica reached its owner.
 pub const HINT_DELIVERED: &str = "a hint delivered";
-
-impl Model for KvModel {
-    type State = State;
-    type Action = Action;
-
-    fn init_states(&self) -> Vec<State> {
-        vec![self.initial()]
-    }
-
-    fn actions(&self, state: &State, actions: &mut Vec<Action>) {
-        self.enabled(state, actions);
-    }
-
-    fn next_state(&self, last: &State, action: Action) -> Option<State> {
-        self.step(last, &action)
-    }
-
-    fn properties(&self) -> Vec<Property<Self>> {
-        let mut ps = vec![
-            Property::always(ALWAYS[0], |m: &KvModel, s: &State| {
-                !m.note(ALWAYS[0], s, m.core_check(s, ALWAYS[0]).is_err())
-            }),
-            Property::always(ALWAYS[1], |m: &KvModel, s: &State| {
-                !m.note(ALWAYS[1], s, m.core_check(s, ALWAYS[1]).is_err())
-            }),
-            Property::always(ALWAYS[2], |m: &KvModel, s: &State| {
-                !m.note(ALWAYS[2], s, m.core_check(s, ALWAYS[2]).is_err())
-            }),
-            Property::always(ALWAYS[3], |m: &KvModel, s: &State| {
-                !m.note(ALWAYS[3], s, m.core_check(s, ALWAYS[3]).is_err())
-            }),
-            Property::always(CONVERGES, |m: &KvModel, s: &State| {
-                !m.note(CONVERGES, s, m.eventually_check(s).is_err())
-            }),
-        ];
-        for name in &self.spec.sometimes {
-            match *name {
-                "siblings" => ps.push(Property::sometimes("siblings", |m: &KvModel, s: &State| {
-                    m.note("siblings", s, m.core_check(s, "siblings").is_ok())
-                })),
-                HINT_DELIVERED => ps.push(Property::sometimes(
-                    HINT_DELIVERED,
-                    |m: &KvModel, s: &State| m.note(HINT_DELIVERED, s, s.hints_delivered > 0),
-                )),
-                _ => {}
-            }
-        }
-        ps
-    }
-}
 
 /// The verdict on one property.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -827,11 +870,19 @@ pub struct Verdict {
     pub reason: Option<String>,
 }
 
-/// What one configuration's exhaustive check found.
+/// The `format` of a [`CheckReport`] written as JSON: what the page's replay accepts.
+pub const REPORT_FORMAT: &str = "kvlab-check-report/1";
+
+/// What one configuration's exhaustive check found. Written as JSON by
+/// `cargo xtask check NAME --json DIR`; the page imports it and replays each path found.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CheckReport {
+    /// [`REPORT_FORMAT`].
+    pub format: String,
     /// The configuration.
     pub name: String,
+    /// The configuration explored, whole: enough to rebuild the model and replay a path.
+    pub spec: Spec,
     /// States generated, repeats included.
     pub states: usize,
     /// Distinct states.
@@ -890,70 +941,79 @@ impl fmt::Display for CheckReport {
     }
 }
 
-/// Explores `spec` exhaustively on `threads` threads, for at most `timeout`: breadth first when
-/// `shortest` (a negative control: its counterexample is then a shortest one, and exploration
-/// stops at the first), else depth first, whose memory is the fingerprints of the states seen
-/// plus one path's worth of states.
-pub fn run(
-    spec: Spec,
-    threads: usize,
-    timeout: Option<Duration>,
-    shortest: bool,
-) -> Result<CheckReport, String> {
-    let model = KvModel::new(spec)?;
-    let name = model.spec.name.to_owned();
-    let start = Instant::now();
-    let mut builder = model.clone().checker().threads(threads.max(1));
-    if let Some(t) = timeout {
-        builder = builder.timeout(t);
-    }
-    let builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
-    let checker: Box<dyn Checker<KvModel>> = if shortest {
-        Box::new(builder.spawn_bfs().join())
-    } else {
-        Box::new(builder.spawn_dfs().join())
-    };
-    let found = model.found.lock().map(|f| f.clone()).unwrap_or_default();
-    let seconds = start.elapsed().as_secs_f64();
-    let complete = timeout.is_none_or(|t| start.elapsed() < t);
-    let mut verdicts = Vec::new();
-    for p in model.properties() {
-        let path = found.get(p.name).cloned();
-        let always = matches!(p.expectation, stateright::Expectation::Always);
-        let kind = if always { "always" } else { "sometimes" };
-        let holds = if always {
-            path.is_none()
+/// A message in words: its kind, and the values it carries.
+fn message_words(msg: &Msg) -> String {
+    let values = |set: &VersionSet| {
+        let all: Vec<String> = set.versions().iter().map(|v| v.value.to_text()).collect();
+        if all.is_empty() {
+            "nothing".to_string()
         } else {
-            path.is_some()
-        };
-        let reason = match (&path, always) {
-            (Some(path), true) => {
-                let last = model.replay(path).ok().and_then(|mut s| s.pop());
-                last.map(|last| {
-                    if p.name == CONVERGES {
-                        model.eventually_check(&last).err().unwrap_or_default()
-                    } else {
-                        model.core_check(&last, p.name).err().unwrap_or_default()
-                    }
-                })
-            }
-            _ => None,
-        };
-        verdicts.push(Verdict {
-            name: p.name.to_owned(),
-            kind: kind.to_owned(),
-            holds,
-            path,
-            reason,
-        });
+            all.join(" + ")
+        }
+    };
+    match msg {
+        Msg::Put { versions, hint, .. } => match hint {
+            Some(owner) => format!("put {} (a hint for {owner})", values(versions)),
+            None => format!("put {}", values(versions)),
+        },
+        Msg::GetReply { versions, .. } => format!("get reply ({})", values(versions)),
+        Msg::ReadRepair { versions, .. } => format!("read repair ({})", values(versions)),
+        Msg::Handoff { records } => {
+            let all: Vec<String> = records.iter().map(|(_, set)| values(set)).collect();
+            format!("handoff ({})", all.join("; "))
+        }
+        Msg::Get { .. } => "get".to_string(),
+        Msg::PutAck { .. } => "put ack".to_string(),
+        Msg::HandoffAck { .. } => "handoff ack".to_string(),
+        Msg::Forward { request, .. } => match **request {
+            Request::Put { .. } => "forwarded put".to_string(),
+            Request::Get { .. } => "forwarded get".to_string(),
+        },
+        other => other.kind().name().to_string(),
     }
-    Ok(CheckReport {
-        name,
-        states: checker.state_count(),
-        unique: checker.unique_state_count(),
-        max_depth: checker.max_depth(),
-        seconds,
-        complete,
-        verdicts,
-    })
+}
+
+/// A message in words, for the page's list of messages in flight.
+pub fn describe(msg: &Msg) -> String {
+    message_words(msg)
+}
+
+/// A reply, as what its client learns.
+fn reply_note(client: usize, r: &Reply) -> String {
+    let versions = |vs: &[crate::vclock::Version]| {
+        let all: Vec<String> = vs
+            .iter()
+            .map(|v| {
+                let d = v.dot;
+                format!(
+                    "{} ({},{}) saw {}",
+                    v.value.to_text(),
+                    d.actor,
+                    d.counter,
+                    v.context
+                )
+            })
+            .collect();
+        if all.is_empty() {
+            "nothing".to_string()
+        } else {
+            all.join(", ")
+        }
+    };
+    match &r.body {
+        ReplyBody::PutOk {
+            version, siblings, ..
+        } => format!(
+            "client {client}'s write {} is acknowledged by {} (siblings after it: {})",
+            version.value.to_text(),
+            r.coordinator,
+            versions(siblings)
+        ),
+        ReplyBody::GetOk { siblings, context } => format!(
+            "client {client} reads {} from {}, context {context}",
+            versions(siblings),
+            r.coordinator
+        ),
+        ReplyBody::Failed(e) => format!("client {client}'s request fails: {e}"),
+    }
 }

@@ -1,0 +1,238 @@
+//! A model checker's finding, replayed: a report written by `cargo xtask check NAME --json DIR`
+//! (or one of the two bundled examples) is read, its configuration rebuilt as kvlab-core's
+//! [`KvModel`], and its path stepped action by action on the very transitions the checker
+//! explored. Every state is judged again here, by the same properties; nothing the report says
+//! about a violation is taken on trust.
+
+use kvlab_core::model::{
+    Action, CheckReport, KvModel, State, ALWAYS, CONVERGES, HINT_DELIVERED, REPORT_FORMAT,
+};
+use kvlab_core::Property;
+
+/// The reports bundled with the page: (file name, label, JSON). `cargo xtask check lww
+/// non-replica-bug --threads 1 --json web/examples` writes them; a test in `check/` fails when
+/// they differ from what the checker finds now, and one here replays each to its violation.
+pub const EXAMPLES: [(&str, &str, &str); 2] = [
+    (
+        "lww.json",
+        "Last-write-wins loses an acknowledged write",
+        include_str!("../examples/lww.json"),
+    ),
+    (
+        "non-replica-bug.json",
+        "A non-replica coordinates a put (a fixed bug, put back)",
+        include_str!("../examples/non-replica-bug.json"),
+    ),
+];
+
+/// The longest path the page replays (the checker's paths are a few dozen actions).
+pub const MAX_PATH: usize = 10_000;
+
+/// One property's verdict at one state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Judgement {
+    /// The property's name.
+    pub name: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+    /// `Err(why)` when the state breaks it.
+    pub verdict: Result<(), String>,
+}
+
+/// A path found for one property, ready to step through.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    /// The report it came from.
+    pub report: CheckReport,
+    /// Which of the report's verdicts is replayed (its index).
+    pub chosen: usize,
+    /// The model, narrating.
+    pub model: KvModel,
+    /// The initial state, then the state after each action.
+    pub states: Vec<State>,
+    /// Each action in words, taken from the state before it.
+    pub captions: Vec<String>,
+    /// The properties' verdicts at each state.
+    pub judged: Vec<Vec<Judgement>>,
+}
+
+impl Replay {
+    /// Reads a report from its JSON text and replays the path of its first broken
+    /// always-property (else its first path). A clear error, never a panic, for anything else.
+    pub fn from_json(text: &str) -> Result<Replay, String> {
+        let report: CheckReport = serde_json::from_str(text)
+            .map_err(|e| format!("this is not a kvlab check report ({e})"))?;
+        if report.format != REPORT_FORMAT {
+            return Err(format!(
+                "format “{}” is not one this page reads (“{REPORT_FORMAT}”)",
+                crate::format::clip(&report.format)
+            ));
+        }
+        let chosen = report
+            .verdicts
+            .iter()
+            .position(|v| v.kind == "always" && !v.holds && v.path.is_some())
+            .or_else(|| report.verdicts.iter().position(|v| v.path.is_some()))
+            .ok_or_else(|| {
+                format!(
+                    "the report for {} holds no path: every property passed and no example was kept",
+                    report.name
+                )
+            })?;
+        Replay::of(report, chosen)
+    }
+
+    /// The path of verdict `chosen` of `report`, replayed.
+    pub fn of(report: CheckReport, chosen: usize) -> Result<Replay, String> {
+        let path = report
+            .verdicts
+            .get(chosen)
+            .and_then(|v| v.path.clone())
+            .ok_or_else(|| format!("verdict {chosen} of the report holds no path"))?;
+        if path.len() > MAX_PATH {
+            return Err(format!(
+                "the path has {} actions; the page replays at most {MAX_PATH}",
+                path.len()
+            ));
+        }
+        let model = KvModel::new(report.spec.clone())
+            .map_err(|e| format!("the report's configuration is invalid: {e}"))?
+            .narrating();
+        let mut states = vec![model.initial()];
+        let mut captions = Vec::with_capacity(path.len());
+        for (i, action) in path.iter().enumerate() {
+            let Some(before) = states.last() else { break };
+            let caption = model.caption(before, action);
+            let next = model.step(before, action).ok_or_else(|| {
+                format!(
+                    "action {} of {} cannot be taken here ({caption}): the report was written by a \
+                     different version of kvlab",
+                    i + 1,
+                    path.len()
+                )
+            })?;
+            captions.push(caption);
+            states.push(next);
+        }
+        let judged = states.iter().map(|s| judge(&model, s)).collect();
+        Ok(Replay {
+            report,
+            chosen,
+            model,
+            states,
+            captions,
+            judged,
+        })
+    }
+
+    /// The actions replayed.
+    pub fn len(&self) -> usize {
+        self.captions.len()
+    }
+
+    /// The first state (0 is the initial one) at which a property breaks, and which.
+    pub fn first_break(&self) -> Option<(usize, &Judgement)> {
+        self.judged
+            .iter()
+            .enumerate()
+            .find_map(|(i, js)| js.iter().find(|j| j.verdict.is_err()).map(|j| (i, j)))
+    }
+
+    /// The name of the property whose path this is.
+    pub fn property(&self) -> &str {
+        self.report
+            .verdicts
+            .get(self.chosen)
+            .map_or("", |v| v.name.as_str())
+    }
+
+    /// The action that led to state `at` (none for the initial state).
+    pub fn action(&self, at: usize) -> Option<&Action> {
+        self.states.get(at).and_then(|s| s.trail.last())
+    }
+}
+
+/// Every property the checker judges, at state `s`.
+fn judge(model: &KvModel, s: &State) -> Vec<Judgement> {
+    let mut out: Vec<Judgement> = ALWAYS
+        .iter()
+        .map(|&name| Judgement {
+            name,
+            meaning: Property::named(name).map_or("", |p| p.meaning),
+            verdict: model.core_check(s, name),
+        })
+        .collect();
+    out.push(Judgement {
+        name: CONVERGES,
+        meaning:
+            "from a state where nothing is in flight and no client waits, healing, restarting \
+                  every node, gossip and anti-entropy bring every acknowledged write to its homes",
+        verdict: model.eventually_check(s),
+    });
+    if model.spec.sometimes.iter().any(|n| n == HINT_DELIVERED) {
+        // A sometimes-property: reached or not yet, never broken.
+        out.push(Judgement {
+            name: HINT_DELIVERED,
+            meaning: "a stand-in handed a hinted replica to its recovered home",
+            verdict: Ok(()),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_example_replays_to_the_violation_its_report_names() {
+        for (file, _, json) in EXAMPLES {
+            let r = Replay::from_json(json).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let (at, broken) = r
+                .first_break()
+                .unwrap_or_else(|| panic!("{file}: no break"));
+            assert_eq!(at, r.len(), "{file}: breaks before the path's end");
+            assert_eq!(broken.name, r.property(), "{file}");
+            assert_eq!(r.captions.len(), r.states.len() - 1);
+            assert!(r.judged[0].iter().all(|j| j.verdict.is_ok()), "{file}");
+        }
+    }
+
+    #[test]
+    fn the_lww_example_reads_as_two_blind_writes() {
+        let r = Replay::from_json(EXAMPLES[0].2).unwrap();
+        assert_eq!(r.len(), 2);
+        assert!(
+            r.captions.iter().all(|c| c.contains("blind")),
+            "{:?}",
+            r.captions
+        );
+        assert!(r.states[1].notes.iter().any(|n| n.contains("acknowledged")));
+    }
+
+    #[test]
+    fn bad_reports_get_a_clear_error() {
+        assert!(Replay::from_json("{")
+            .unwrap_err()
+            .contains("not a kvlab check report"));
+        let wrong = EXAMPLES[0].2.replace(REPORT_FORMAT, "something-else/9");
+        assert!(Replay::from_json(&wrong)
+            .unwrap_err()
+            .contains("something-else/9"));
+        // A path whose action cannot be taken: a crash with no crash budget.
+        let mut report: CheckReport = serde_json::from_str(EXAMPLES[0].2).unwrap();
+        let chosen = report
+            .verdicts
+            .iter()
+            .position(|v| v.path.is_some())
+            .unwrap();
+        if let Some(p) = report.verdicts[chosen].path.as_mut() {
+            p.insert(0, Action::Crash(kvlab_core::NodeId(0)));
+        }
+        let e = Replay::of(report.clone(), chosen).unwrap_err();
+        assert!(e.contains("action 1 of 3 cannot be taken"), "{e}");
+        report.spec.config.nodes = 0;
+        let e = Replay::of(report, chosen).unwrap_err();
+        assert!(e.contains("configuration is invalid"), "{e}");
+    }
+}
