@@ -171,3 +171,18 @@ pub fn run(
         verdicts,
     })
 }
+
+/// Serves Stateright's Explorer for `spec` on `addr` (e.g. `localhost:3000`): a web page that
+/// walks the model's states by hand, action by action, and runs the checker on demand. Blocks
+/// until the process is interrupted; fails at once, with a message, when `addr` is taken.
+pub fn explore(spec: Spec, threads: usize, addr: &str) -> Result<std::convert::Infallible, String> {
+    // The Explorer panics on an address it cannot bind: try it first, for a clear error.
+    drop(std::net::TcpListener::bind(addr).map_err(|e| format!("cannot serve on {addr}: {e}"))?);
+    let model = Checked::new(KvModel::new(spec)?);
+    println!("Stateright Explorer on http://{addr}/ (Ctrl-C stops it)");
+    let _checker = model.checker().threads(threads.max(1)).serve(addr);
+    // The Explorer answers from its own thread; this one waits for the interrupt.
+    loop {
+        std::thread::park();
+    }
+}

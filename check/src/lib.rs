@@ -41,7 +41,7 @@
 mod checker;
 mod configs;
 
-pub use checker::{run, Checked};
+pub use checker::{explore, run, Checked};
 pub use configs::{spec, specs, Expect};
 pub use kvlab_core::model::{
     Action, Budget, CheckReport, Client, Envelope, KvModel, Spec, State, Verdict,

@@ -1,6 +1,9 @@
 //! `kvlab-check [NAME...] [--small] [--threads N] [--timeout SECS] [--json DIR]`: explore the named
 //! configurations (all by default, the small ones with `--small`) and print one report each.
 //! Exits non-zero when a configuration's check does not find what it must.
+//!
+//! `kvlab-check NAME --explore [ADDR]`: serve Stateright's Explorer for one configuration (a web
+//! UI, by default on localhost:3000) to walk its states by hand; runs until interrupted.
 
 use kvlab_check::{specs, Expect};
 use std::process::exit;
@@ -13,7 +16,8 @@ fn main() {
     let mut threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut timeout = None;
     let mut json = None;
-    let mut it = args.iter();
+    let mut explore = None;
+    let mut it = args.iter().peekable();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--small" => small = true,
@@ -25,6 +29,10 @@ fn main() {
                     .map(Duration::from_secs)
             }
             "--json" => json = it.next().cloned(),
+            "--explore" => {
+                let addr = it.next_if(|a| !a.starts_with("--") && a.contains(':'));
+                explore = Some(addr.cloned().unwrap_or_else(|| "localhost:3000".into()));
+            }
             "--list" => {
                 for (s, e) in specs() {
                     println!(
@@ -52,6 +60,15 @@ fn main() {
         .collect();
     if chosen.is_empty() {
         eprintln!("no configuration named {names:?}; `--list` lists them");
+        exit(2);
+    }
+    if let Some(addr) = explore {
+        let [(spec, _)] = chosen.as_slice() else {
+            eprintln!("--explore takes exactly one configuration's name");
+            exit(2);
+        };
+        let Err(e) = kvlab_check::explore(spec.clone(), threads, &addr);
+        eprintln!("{e}");
         exit(2);
     }
     let mut failed = 0;

@@ -263,6 +263,39 @@ impl KvModel {
     /// The model of `spec`. Fails when its node configuration is invalid.
     pub fn new(spec: Spec) -> Result<KvModel, String> {
         spec.config.validate().map_err(|e| e.to_string())?;
+        let nodes = spec.config.nodes;
+        let bad_node = |n: NodeId| n.0 >= nodes;
+        if spec.down_at_start.is_some_and(bad_node) {
+            return Err(format!(
+                "down_at_start: no node {:?} in a cluster of {nodes}",
+                spec.down_at_start
+            ));
+        }
+        if spec.clients.len() > usize::from(u8::MAX) {
+            return Err(format!(
+                "clients: {} clients; at most {}",
+                spec.clients.len(),
+                u8::MAX
+            ));
+        }
+        if let Some(n) = spec
+            .clients
+            .iter()
+            .flatten()
+            .copied()
+            .find(|&n| bad_node(n))
+        {
+            return Err(format!(
+                "clients: a client talks to {n}, not in a cluster of {nodes}"
+            ));
+        }
+        if spec.key.is_empty() || spec.key.len() > crate::config::MAX_KEY_BYTES {
+            return Err(format!(
+                "key: must be 1 to {} bytes, not {}",
+                crate::config::MAX_KEY_BYTES,
+                spec.key.len()
+            ));
+        }
         let ids: Vec<NodeId> = (0..spec.config.nodes).map(NodeId).collect();
         let ring = Arc::new(Ring::new(&ids, spec.config.vnodes));
         Ok(KvModel {

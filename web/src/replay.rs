@@ -25,6 +25,10 @@ pub const EXAMPLES: [(&str, &str, &str); 2] = [
     ),
 ];
 
+/// The most nodes a replayed configuration may have (the checker's have 3 or 4; every state is
+/// kept, for stepping back).
+pub const MAX_NODES: u16 = 16;
+
 /// The longest path the page replays (the checker's paths are a few dozen actions).
 pub const MAX_PATH: usize = 10_000;
 
@@ -93,6 +97,12 @@ impl Replay {
             return Err(format!(
                 "the path has {} actions; the page replays at most {MAX_PATH}",
                 path.len()
+            ));
+        }
+        if report.spec.config.nodes > MAX_NODES {
+            return Err(format!(
+                "the configuration has {} nodes; the page replays at most {MAX_NODES}",
+                report.spec.config.nodes
             ));
         }
         let model = KvModel::new(report.spec.clone())
@@ -231,6 +241,18 @@ mod tests {
         }
         let e = Replay::of(report.clone(), chosen).unwrap_err();
         assert!(e.contains("action 1 of 3 cannot be taken"), "{e}");
+        let mut far = report.clone();
+        far.spec.down_at_start = Some(kvlab_core::NodeId(7));
+        let e = Replay::of(far, chosen).unwrap_err();
+        assert!(e.contains("down_at_start"), "{e}");
+        let mut far = report.clone();
+        far.spec.clients[0].push(kvlab_core::NodeId(3));
+        let e = Replay::of(far, chosen).unwrap_err();
+        assert!(e.contains("clients: a client talks to S3"), "{e}");
+        let mut big = report.clone();
+        big.spec.config.nodes = 200;
+        let e = Replay::of(big, chosen).unwrap_err();
+        assert!(e.contains("at most 16"), "{e}");
         report.spec.config.nodes = 0;
         let e = Replay::of(report, chosen).unwrap_err();
         assert!(e.contains("configuration is invalid"), "{e}");

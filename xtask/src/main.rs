@@ -31,7 +31,7 @@ fn main() {
         Some("install") => install_all(true),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  mutants [--file F]... [-- ARGS]  mutation-test the core with cargo-mutants (takes hours; ARGS go to it)\n  check [NAME]... [--small] [--list] [--threads N] [--timeout SECS] [--json DIR]  model-check configurations exhaustively (Stateright)\n  install            install every tool serve and test need"
+                "usage: cargo xtask <command>\n\n  serve [--port P]   install what is missing, build the page (release), serve it\n  test [--skip-browser]  every check CI runs, ending with `N passed, N failed`\n  bench              run the benchmarks and print their figures\n  mutants [--file F]... [-- ARGS]  mutation-test the core with cargo-mutants (takes hours; ARGS go to it)\n  check [NAME]... [--small] [--list] [--threads N] [--timeout SECS] [--json DIR] [--explore [ADDR]]  model-check configurations exhaustively (Stateright); --explore serves its Explorer for one\n  install            install every tool serve and test need"
             );
             exit(2);
         }
