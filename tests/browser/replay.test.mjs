@@ -96,6 +96,7 @@ test('a file that is not a report is refused in place, and the page keeps workin
   await writeFile(bad, '{"format": "something-else/9", "hello": 1}');
   const { page, errors } = await openPage(browser.context, `${server.url}#replay`);
   await page.waitForSelector('#replay');
+  await screenshot(page, 'replay-intro');
   await page.setInputFiles('#replay-file', bad);
   await page.waitForSelector('#replay-error');
   assert.match(await page.locator('#replay-error').innerText(), /notes\.json: this is not a kvlab check report/);

@@ -64,6 +64,8 @@ pub fn narration(p: &Props) -> Html {
                         <li><button class="link" data-scenario={id.clone()} onclick={emit(Cmd::Scenario(Some(id.clone())))}>{ label }</button></li>
                     }) }
                 </ul>
+                <p class="muted small">{ "Or watch a bug a model checker found, one action at a time: " }
+                    <button class="link" id="open-counterexamples" onclick={emit(Cmd::Replay(Some(None)))}>{ "Counterexamples" }</button></p>
             </section>
         },
     };
