@@ -116,6 +116,16 @@ pub fn specs() -> Vec<(Spec, Expect)> {
         non_replica(Some(Reintroduced::NonReplicaCoordinates)),
         Expect::Counterexample(CONVERGES),
     ));
+    out.push((stand_in(None), Expect::Pass));
+    out.push((stand_in_small(None), Expect::Pass));
+    out.push((
+        stand_in_small(Some(Reintroduced::StandInKeepsActor)),
+        Expect::Counterexample("no acknowledged write lost"),
+    ));
+    out.push((
+        stand_in(Some(Reintroduced::StandInKeepsActor)),
+        Expect::Counterexample("no acknowledged write lost"),
+    ));
     out.push((pruning(), Expect::Pass));
     out
 }
@@ -193,6 +203,83 @@ fn non_replica(bug: Option<Reintroduced>) -> Spec {
         reorder: false,
         bug,
     }
+}
+
+/// 4 nodes, N=3, R=W=1, one client talking only to the key's stand-in (the fourth node of its ring
+/// walk). The first home is down from the start; `t_fail` is just over one gossip round (the least
+/// the configuration allows), so one round of the stand-in's own suspects the other homes, silent
+/// since the warm-up, and it coordinates puts as a stand-in, holding them as hints. The first
+/// home's restart and one gossip round of it let the stand-in hand its hint off and delete it on
+/// the acknowledgement. Its next dot must not count past the version it handed off (a new actor
+/// epoch); with the fixed loss put back (`bug`), it does: a get through it (R = 1) shows only the
+/// newer version, with a context that claims the handed-off one, and the put written over that
+/// context supersedes a version no client read (issue 8, reproduction 2).
+fn stand_in(bug: Option<Reintroduced>) -> Spec {
+    let mut config = base(4, 1, 1);
+    config.t_fail_ms = config.gossip_interval_ms + 1;
+    let key = "k";
+    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
+    let walk: Vec<NodeId> = Ring::new(&ids, config.vnodes)
+        .walk(kvlab_core::key_position(key))
+        .collect();
+    Spec {
+        name: if bug.is_some() {
+            "stand-in-bug"
+        } else {
+            "stand-in"
+        }
+        .into(),
+        about: if bug.is_some() {
+            "negative control: a stand-in that keeps its clock actor after a handoff, put back \
+             (4 nodes, R=W=1, a home down, 3 writes, 1 get, 2 gossip rounds)"
+        } else {
+            "4 nodes, N=3, R=W=1, a home down from the start, its stand-in hands off and \
+             coordinates again; 1 client, 3 writes, 1 get, the home's restart, 2 gossip rounds"
+        }
+        .into(),
+        config,
+        key: key.into(),
+        clients: vec![vec![walk[3]]],
+        budget: Budget {
+            writes: 3,
+            gets: 1,
+            gossip: 2,
+            ..Budget::default()
+        },
+        down_at_start: Some(walk[0]),
+        sometimes: vec![HINT_DELIVERED.into()],
+        small: false,
+        reorder: false,
+        bug,
+    }
+}
+
+/// The stand-in pair made small enough for `cargo xtask test`: 3 nodes, N = 2, so the stand-in is
+/// the third node; the same loss, on a shorter path (three gossip rounds).
+fn stand_in_small(bug: Option<Reintroduced>) -> Spec {
+    let mut s = stand_in(bug);
+    s.config = base(3, 1, 1);
+    s.config.n = 2;
+    s.config.t_fail_ms = s.config.gossip_interval_ms + 1;
+    let ids: Vec<NodeId> = (0..3).map(NodeId).collect();
+    let walk: Vec<NodeId> = Ring::new(&ids, s.config.vnodes)
+        .walk(kvlab_core::key_position(&s.key))
+        .collect();
+    s.clients = vec![vec![walk[2]]];
+    s.down_at_start = Some(walk[0]);
+    s.budget.gossip = 3;
+    s.small = true;
+    s.name = format!("{}-n2", s.name).replace("-bug-n2", "-n2-bug");
+    s.about = if bug.is_some() {
+        "negative control: the stand-in keeping its actor, put back (3 nodes, N=2, R=W=1, a home \
+         down, 3 writes, 1 get, 3 gossip rounds)"
+            .into()
+    } else {
+        "3 nodes, N=2, R=W=1, a home down from the start, its stand-in hands off and coordinates \
+         again; 1 client, 3 writes, 1 get, the home's restart, 3 gossip rounds"
+            .into()
+    };
+    s
 }
 
 /// Clock pruning at threshold 2: contexts keep one entry besides the dot, so a descendant may sit

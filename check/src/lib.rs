@@ -20,9 +20,11 @@
 //!   Gossip rounds are a million milliseconds apart and `t_fail` is 2.5 rounds, so within the
 //!   explored horizon (request deadlines, 300 ms each) no node suspects another; a gossip round
 //!   can fire only while the gossip budget lasts. Membership is therefore fixed during
-//!   exploration except where a configuration spends gossip rounds (the sloppy-quorum one); a
-//!   node down from the start is marked offline by every other node during a deterministic
-//!   warm-up, before exploration.
+//!   exploration except where a configuration spends gossip rounds (the sloppy-quorum and
+//!   stand-in ones; the stand-in ones set `t_fail` just over one round, so that a node's round
+//!   suspects every node it has not heard from for more than a round); a node down from the
+//!   start is marked offline by every other node during a deterministic warm-up, before
+//!   exploration.
 //! - **Clients** are closed-loop: one request at a time, to a node of their contact list; a put is
 //!   blind, or carries the context of the client's last get. A client gives up on a request (a
 //!   failed reply, as the simulator's client deadline) only when nothing can answer it any more:
@@ -32,8 +34,10 @@
 //!   are one state.
 //! - **Eventually** is checked as bounded liveness: from every quiescent state (no message in
 //!   flight, no client waiting) a deterministic fault-free completion (heal, restart every node,
-//!   four gossip rounds with every message delivered, then anti-entropy rounds) must reach a
-//!   cluster where the sweep's eventually-properties hold.
+//!   four gossip rounds with every message delivered, then anti-entropy rounds, repeated up to
+//!   four times while a property fails, so that the dead-node probe of every tenth gossip round
+//!   can reunite nodes that each believe the other dead) must reach a cluster where the sweep's
+//!   eventually-properties hold.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

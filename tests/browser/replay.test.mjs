@@ -75,20 +75,29 @@ test('the last-write-wins counterexample, imported from its file, plays to the l
   assert.deepEqual(errors, []);
 });
 
-test('a bundled negative control opens from the URL and breaks only at its end', async () => {
-  const { page, errors } = await openPage(browser.context, `${server.url}#replay=non-replica-bug.json`);
-  await page.waitForSelector('#replay-steps');
-  const len = Number((await page.locator('#replay-pos').innerText()).match(/of (\d+)/)[1]);
-  assert.ok(len >= 3, `path of ${len}`);
-  for (let i = 0; i < len; i++) {
-    assert.equal(await page.locator('#replay-status .check.bad').count(), 0, `broken at ${i}`);
-    await page.keyboard.press('ArrowRight');
-  }
-  assert.match(await chip(page, 'converges once faults stop').getAttribute('class'), /\bbad\b/);
-  assert.match(await page.locator('#replay-caption').innerText(), /lost: missing on/);
-  await screenshot(page, 'replay-non-replica-broken');
-  assert.deepEqual(errors, []);
-});
+for (const [file, property, reason] of [
+  ['non-replica-bug.json', 'converges once faults stop', /lost: missing on/],
+  ['stand-in-n2-bug.json', 'no acknowledged write lost', /held by no node/],
+]) {
+  test(`the bundled ${file} opens from the URL and breaks only at its end`, async () => {
+    const { page, errors } = await openPage(browser.context, `${server.url}#replay=${file}`);
+    await page.waitForSelector('#replay-steps');
+    const len = Number((await page.locator('#replay-pos').innerText()).match(/of (\d+)/)[1]);
+    assert.ok(len >= 3, `path of ${len}`);
+    const walk = [];
+    for (let i = 0; i < len; i++) {
+      assert.equal(await page.locator('#replay-status .check.bad').count(), 0, `broken at ${i}`);
+      await page.keyboard.press('ArrowRight');
+      walk.push(await page.locator('#replay-caption').innerText());
+      if (i === Math.floor(len / 2)) await screenshot(page, `replay-${file}-middle`);
+    }
+    assert.match(await chip(page, property).getAttribute('class'), /\bbad\b/);
+    assert.match(await page.locator('#replay-caption').innerText(), reason);
+    await screenshot(page, `replay-${file}-broken`);
+    if (process.env.KVLAB_PRINT_WALK) console.log(walk.join('\n---\n'));
+    assert.deepEqual(errors, []);
+  });
+}
 
 test('a file that is not a report is refused in place, and the page keeps working', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'kvlab-replay-'));

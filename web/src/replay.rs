@@ -4,15 +4,16 @@
 //! explored. Every state is judged again here, by the same properties; nothing the report says
 //! about a violation is taken on trust.
 
+use crate::format::dot_text;
 use kvlab_core::model::{
     Action, CheckReport, KvModel, State, ALWAYS, CONVERGES, HINT_DELIVERED, REPORT_FORMAT,
 };
-use kvlab_core::Property;
+use kvlab_core::{ConflictMode, NodeId, Property, Version};
 
 /// The reports bundled with the page: (file name, label, JSON). `cargo xtask check lww
-/// non-replica-bug --threads 1 --json web/examples` writes them; a test in `check/` fails when
+/// non-replica-bug stand-in-n2-bug --threads 1 --json web/examples` writes them; a test in `check/` fails when
 /// they differ from what the checker finds now, and one here replays each to its violation.
-pub const EXAMPLES: [(&str, &str, &str); 2] = [
+pub const EXAMPLES: [(&str, &str, &str); 3] = [
     (
         "lww.json",
         "Last-write-wins loses an acknowledged write",
@@ -22,6 +23,11 @@ pub const EXAMPLES: [(&str, &str, &str); 2] = [
         "non-replica-bug.json",
         "A non-replica coordinates a put (a fixed bug, put back)",
         include_str!("../examples/non-replica-bug.json"),
+    ),
+    (
+        "stand-in-n2-bug.json",
+        "A stand-in's next clock claims the write it handed off (a fixed bug, put back)",
+        include_str!("../examples/stand-in-n2-bug.json"),
     ),
 ];
 
@@ -58,6 +64,9 @@ pub struct Replay {
     pub captions: Vec<String>,
     /// The properties' verdicts at each state.
     pub judged: Vec<Vec<Judgement>>,
+    /// What each action changed in the nodes' versions of the key and their hints, in words
+    /// (empty for the initial state).
+    pub changes: Vec<Vec<String>>,
 }
 
 impl Replay {
@@ -125,6 +134,8 @@ impl Replay {
             states.push(next);
         }
         let judged = states.iter().map(|s| judge(&model, s)).collect();
+        let mut changes = vec![Vec::new()];
+        changes.extend(states.windows(2).map(|w| changed(&model, &w[0], &w[1])));
         Ok(Replay {
             report,
             chosen,
@@ -132,6 +143,7 @@ impl Replay {
             states,
             captions,
             judged,
+            changes,
         })
     }
 
@@ -160,6 +172,65 @@ impl Replay {
     pub fn action(&self, at: usize) -> Option<&Action> {
         self.states.get(at).and_then(|s| s.trail.last())
     }
+}
+
+/// One node's versions of the model's key: in its store, and held as hints (with their owner).
+fn held(model: &KvModel, s: &State, node: usize) -> (Vec<Version>, Vec<(NodeId, Version)>) {
+    let key = model.key();
+    let mut stored = Vec::new();
+    let Some(n) = s.nodes.get(node) else {
+        return (stored, Vec::new());
+    };
+    n.store().for_each_sorted(|k, set| {
+        if k == key {
+            stored.extend(set.versions().iter().cloned());
+        }
+    });
+    let hints = n
+        .hints()
+        .iter()
+        .filter_map(|(owner, keys)| Some((*owner, keys.get(key)?)))
+        .flat_map(|(owner, set)| set.versions().iter().map(move |v| (owner, v.clone())))
+        .collect();
+    (stored, hints)
+}
+
+/// What changed between `before` and `after` in every node's versions of the key and its hints:
+/// "S1 now holds c0.4 (S2,3)", "S1 drops c0.1 (S2,1): c0.4's context [S2,2] covers it".
+fn changed(model: &KvModel, before: &State, after: &State) -> Vec<String> {
+    let v = |x: &Version| format!("{} {}", x.value.to_text(), dot_text(x.dot, &[]));
+    let lww = model.spec.config.conflict_mode == ConflictMode::LastWriteWins;
+    let mut out = Vec::new();
+    for i in 0..after.nodes.len() {
+        let node = NodeId(i as u16);
+        let (was, was_hints) = held(model, before, i);
+        let (now, now_hints) = held(model, after, i);
+        let has = |set: &[Version], x: &Version| set.iter().any(|y| y.dot == x.dot);
+        for x in now.iter().filter(|x| !has(&was, x)) {
+            out.push(format!("{node} now holds {}", v(x)));
+        }
+        for x in was.iter().filter(|x| !has(&now, x)) {
+            let why = match now.iter().find(|y| y.covers(x)) {
+                Some(y) => format!(": {}'s context {} covers it", v(y), y.context),
+                None if lww && !now.is_empty() => ": replaced, the last write wins".to_string(),
+                None if now.is_empty() && after.nodes[i].store().is_empty() => {
+                    ": its disk was wiped".to_string()
+                }
+                None => String::new(),
+            };
+            out.push(format!("{node} drops {}{why}", v(x)));
+        }
+        let has_hint = |set: &[(NodeId, Version)], x: &(NodeId, Version)| {
+            set.iter().any(|y| y.0 == x.0 && y.1.dot == x.1.dot)
+        };
+        for x in now_hints.iter().filter(|x| !has_hint(&was_hints, x)) {
+            out.push(format!("{node} holds {} as a hint for {}", v(&x.1), x.0));
+        }
+        for x in was_hints.iter().filter(|x| !has_hint(&now_hints, x)) {
+            out.push(format!("{node} deletes its hint {} for {}", v(&x.1), x.0));
+        }
+    }
+    out
 }
 
 /// Every property the checker judges, at state `s`.
@@ -205,6 +276,7 @@ mod tests {
             assert_eq!(broken.name, r.property(), "{file}");
             assert_eq!(r.captions.len(), r.states.len() - 1);
             assert!(r.judged[0].iter().all(|j| j.verdict.is_ok()), "{file}");
+            assert_eq!(r.changes.len(), r.states.len(), "{file}");
         }
     }
 
@@ -218,6 +290,22 @@ mod tests {
             r.captions
         );
         assert!(r.states[1].notes.iter().any(|n| n.contains("acknowledged")));
+    }
+
+    #[test]
+    fn the_stand_in_example_says_which_version_covered_the_lost_one() {
+        let r = Replay::from_json(EXAMPLES[2].2).unwrap();
+        let last = r.changes.last().unwrap().join("; ");
+        assert!(
+            last.contains("drops c0.1 (S") && last.contains("context [S"),
+            "{last}"
+        );
+        // Handing off the hint: the stand-in deletes it (and, put back, keeps its actor).
+        let all: Vec<String> = r.changes.iter().flatten().cloned().collect();
+        assert!(
+            all.iter().any(|c| c.contains("deletes its hint c0.1")),
+            "{all:?}"
+        );
     }
 
     #[test]

@@ -47,6 +47,11 @@ pub enum Reintroduced {
     /// forwarding it: the write lands in its main store, where no replica of the key looks
     /// (docs/protocol.md §Ring, "Forwarding").
     NonReplicaCoordinates,
+    /// A stand-in whose owner acknowledged a handoff of versions its own actor issued, and which
+    /// deleted them, keeps writing as that actor instead of starting a new epoch: its next dot
+    /// counts past the versions it no longer holds, so a client who reads only that dot
+    /// supersedes a write it never saw (docs/protocol.md §Versions, "Actor epochs").
+    StandInKeepsActor,
 }
 
 /// What a node is given: the only way its state changes.
@@ -465,7 +470,8 @@ impl Node {
             }
             Msg::HandoffAck { keys } => {
                 let outcome = self.handoff.on_ack(from, keys, self.replica.actor());
-                if outcome.dropped_own {
+                let keeps_actor = self.bug == Some(Reintroduced::StandInKeepsActor);
+                if outcome.dropped_own && !keeps_actor {
                     // This node no longer holds versions its actor issued: a later dot of the same
                     // actor for one of these keys would count past them and claim them.
                     self.replica.new_epoch(&mut self.out);

@@ -291,8 +291,12 @@ pub fn replay_view(p: &Props) -> Html {
     let spec = &r.report.spec;
     let cfg = &spec.config;
     let caption = if at == 0 {
+        let nodes = match spec.down_at_start {
+            Some(d) => format!("{d} is down and every other node has marked it offline"),
+            None => "every node is up and has gossiped".to_string(),
+        };
         format!(
-            "The start: every node up and gossiped, nothing written. This path breaks “{}” in {} actions; step forward (→) to take the first.",
+            "The start: {nodes}; nothing is written. This path breaks “{}” in {} actions; step forward (→) to take the first. Values name their client and request: c0.2 is client 0's second request.",
             r.property(),
             r.len()
         )
@@ -359,6 +363,7 @@ pub fn replay_view(p: &Props) -> Html {
                     <div class={classes!("replay-caption", broke_here.is_some().then_some("bad"))} id="replay-caption">
                         <b>{ caption }</b>
                         { for state.notes.iter().map(|n| html! { <div class="note">{ format!("→ {n}") }</div> }) }
+                        { for r.changes[at].iter().map(|c| html! { <div class="note change">{ format!("→ {c}") }</div> }) }
                         if let Some(name) = broke_here {
                             <div class="note bad" id="replay-broken">{ format!("✗ “{name}” breaks here: {}",
                                 judged.iter().find(|j| j.name == name).and_then(|j| j.verdict.clone().err()).unwrap_or_default()) }</div>
@@ -396,7 +401,7 @@ fn why_here(name: &str, s: &State) -> String {
         "Judged on what the nodes hold now.".to_string()
     } else {
         "Judged on what the nodes hold now: copies still in flight do not count, since the network \
-         may lose them (the other path of this report delivers them)."
+         may lose them."
             .to_string()
     }
 }
