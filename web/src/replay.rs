@@ -47,6 +47,8 @@ pub struct Judgement {
     pub meaning: &'static str,
     /// `Err(why)` when the state breaks it.
     pub verdict: Result<(), String>,
+    /// For a sometimes-property (never broken): whether the path has reached it by this state.
+    pub reached: Option<bool>,
 }
 
 /// A path found for one property, ready to step through.
@@ -241,6 +243,7 @@ fn judge(model: &KvModel, s: &State) -> Vec<Judgement> {
             name,
             meaning: Property::named(name).map_or("", |p| p.meaning),
             verdict: model.core_check(s, name),
+            reached: None,
         })
         .collect();
     out.push(Judgement {
@@ -249,13 +252,16 @@ fn judge(model: &KvModel, s: &State) -> Vec<Judgement> {
             "from a state where nothing is in flight and no client waits, healing, restarting \
                   every node, gossip and anti-entropy bring every acknowledged write to its homes",
         verdict: model.eventually_check(s),
+        reached: None,
     });
     if model.spec.sometimes.iter().any(|n| n == HINT_DELIVERED) {
         // A sometimes-property: reached or not yet, never broken.
         out.push(Judgement {
             name: HINT_DELIVERED,
-            meaning: "a stand-in handed a hinted replica to its recovered home",
+            meaning: "a stand-in handed a hinted replica to its recovered home (the model must \
+                      reach it: a sometimes-property, never broken)",
             verdict: Ok(()),
+            reached: Some(s.hints_delivered > 0),
         });
     }
     out

@@ -583,9 +583,15 @@ fn strip(judged: &[Judgement], breaks: Option<(usize, &'static str)>, at: usize)
                     Ok(()) => format!("{}: {}", j.name, j.meaning),
                     Err(e) => format!("{}: {}\n\nbroken: {e}", j.name, j.meaning),
                 };
+                let (class, mark) = match (j.reached, ok) {
+                    (Some(true), _) => ("ok", " · reached"),
+                    (Some(false), _) => ("wait", " · not yet"),
+                    (None, true) => ("ok", " ✓"),
+                    (None, false) => ("bad", " ✗"),
+                };
                 html! {
-                    <span class={classes!("check", if ok { "ok" } else { "bad" }, here.then_some("here"))} title={title} data-property={j.name}>
-                        { format!("{} {}", j.name, if ok { "✓" } else { "✗" }) }
+                    <span class={classes!("check", class, here.then_some("here"))} title={title} data-property={j.name}>
+                        { format!("{}{mark}", j.name) }
                     </span>
                 }
             }) }
