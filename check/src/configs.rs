@@ -136,9 +136,7 @@ pub fn specs() -> Vec<(Spec, Expect)> {
 fn sloppy() -> Spec {
     let config = base(4, 2, 2);
     let key = "k";
-    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
-    let ring = Ring::new(&ids, config.vnodes);
-    let walk: Vec<NodeId> = ring.walk(kvlab_core::key_position(key)).collect();
+    let walk = ring_walk(&config, key);
     let down = walk[2];
     // Client 0 talks to the first home, client 1 to the stand-in (which then coordinates as one).
     let contacts = [walk[0], walk[3]];
@@ -171,10 +169,7 @@ fn sloppy() -> Spec {
 fn non_replica(bug: Option<Reintroduced>) -> Spec {
     let config = base(4, 1, 1);
     let key = "k";
-    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
-    let walk: Vec<NodeId> = Ring::new(&ids, config.vnodes)
-        .walk(kvlab_core::key_position(key))
-        .collect();
+    let walk = ring_walk(&config, key);
     Spec {
         name: if bug.is_some() {
             "non-replica-bug"
@@ -218,10 +213,7 @@ fn stand_in(bug: Option<Reintroduced>) -> Spec {
     let mut config = base(4, 1, 1);
     config.t_fail_ms = config.gossip_interval_ms + 1;
     let key = "k";
-    let ids: Vec<NodeId> = (0..4).map(NodeId).collect();
-    let walk: Vec<NodeId> = Ring::new(&ids, config.vnodes)
-        .walk(kvlab_core::key_position(key))
-        .collect();
+    let walk = ring_walk(&config, key);
     Spec {
         name: if bug.is_some() {
             "stand-in-bug"
@@ -261,10 +253,7 @@ fn stand_in_small(bug: Option<Reintroduced>) -> Spec {
     s.config = base(3, 1, 1);
     s.config.n = 2;
     s.config.t_fail_ms = s.config.gossip_interval_ms + 1;
-    let ids: Vec<NodeId> = (0..3).map(NodeId).collect();
-    let walk: Vec<NodeId> = Ring::new(&ids, s.config.vnodes)
-        .walk(kvlab_core::key_position(&s.key))
-        .collect();
+    let walk = ring_walk(&s.config, &s.key);
     s.clients = vec![vec![walk[2]]];
     s.down_at_start = Some(walk[0]);
     s.budget.gossip = 3;
@@ -300,6 +289,15 @@ fn pruning() -> Spec {
     };
     s.sometimes = vec![];
     s
+}
+
+/// Every node, walking the ring clockwise from `key`: its homes first (N of them), then the
+/// stand-ins in the order a coordinator tries them.
+fn ring_walk(config: &Config, key: &str) -> Vec<NodeId> {
+    let ids: Vec<NodeId> = (0..config.nodes).map(NodeId).collect();
+    Ring::new(&ids, config.vnodes)
+        .walk(kvlab_core::key_position(key))
+        .collect()
 }
 
 /// The configuration named `name`.
