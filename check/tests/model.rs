@@ -255,3 +255,112 @@ fn bounded_liveness_waits_for_the_dead_node_probe() {
     assert!(once.nodes[st.index()].hints().contains_key(&h1), "{once:?}");
     assert!(model.eventually_check(&s).is_ok());
 }
+
+/// Every action a state could be handed, enabled or not: each message in flight delivered or
+/// lost, every node's timer, crash, restart, wipe and partition, a heal, and every client's put
+/// (blind or not) and get through every node, and its giving up.
+fn candidates(model: &KvModel, s: &State) -> Vec<Action> {
+    let mut out: Vec<Action> = s
+        .net
+        .iter()
+        .flat_map(|e| {
+            [
+                Action::Deliver(e.from, e.to, e.digest),
+                Action::Drop(e.from, e.to, e.digest),
+            ]
+        })
+        .collect();
+    for i in 0..model.spec.config.nodes {
+        let id = NodeId(i);
+        out.extend([
+            Action::Timer(id),
+            Action::Crash(id),
+            Action::Restart(id),
+            Action::Wipe(id),
+            Action::Partition(id),
+        ]);
+        for client in 0..model.spec.clients.len() as u8 {
+            out.push(Action::Get { client, via: id });
+            for read in [false, true] {
+                out.push(Action::Put {
+                    client,
+                    via: id,
+                    read,
+                });
+            }
+        }
+    }
+    out.push(Action::Heal);
+    out.extend((0..model.spec.clients.len() as u8).map(Action::GiveUp));
+    out
+}
+
+/// `step` takes exactly the actions `enabled` offers, so a report's path replays only on
+/// transitions the checker could explore: a put through a node the configuration does not let
+/// the client contact, or "with the context of its last read" before any read, is refused (the
+/// page replayed both). And a narrating model (the page's) explores the same states, with the
+/// same fingerprints, as the checker's: its notes are not part of a state.
+#[test]
+fn step_takes_exactly_the_enabled_actions_and_narrating_changes_no_state() {
+    for name in ["tiny", "non-replica", "stand-in-n2", "lww"] {
+        let (spec, _) = spec(name).unwrap();
+        let quiet = KvModel::new(spec.clone()).unwrap();
+        let loud = KvModel::new(spec).unwrap().narrating();
+        let mut frontier = vec![(quiet.initial(), loud.initial())];
+        let mut seen = 0;
+        let mut noted = 0;
+        while let Some((q, l)) = frontier.pop() {
+            assert_eq!(q.fingerprint(), l.fingerprint(), "{name}");
+            assert_eq!(q, l, "{name}");
+            seen += 1;
+            if seen > 3_000 {
+                break;
+            }
+            let mut enabled = Vec::new();
+            quiet.enabled(&q, &mut enabled);
+            let mut loud_enabled = Vec::new();
+            loud.enabled(&l, &mut loud_enabled);
+            assert_eq!(enabled, loud_enabled, "{name}");
+            for a in candidates(&quiet, &q) {
+                let next = quiet.step(&q, &a);
+                assert_eq!(
+                    next.is_some(),
+                    enabled.contains(&a),
+                    "{name}: {a:?} enabled {} but step takes it {}\n{q:?}",
+                    enabled.contains(&a),
+                    next.is_some()
+                );
+                let (Some(nq), Some(nl)) = (next, loud.step(&l, &a)) else {
+                    continue;
+                };
+                assert!(nq.notes.is_empty(), "{name}: the checker's model narrates");
+                noted += usize::from(!nl.notes.is_empty());
+                frontier.push((nq, nl));
+            }
+        }
+        assert!(noted > 0, "{name}: the page's model narrated nothing");
+    }
+}
+
+/// A configuration whose warm-up never finds its quiet gap (anti-entropy rounds closer together
+/// than it) or would take millions of gossip rounds is refused, where it looped for ever or for
+/// minutes (a replayed report froze the page).
+#[test]
+fn a_configuration_whose_warm_up_does_not_settle_is_refused() {
+    let (spec, _) = spec("lww").unwrap();
+    let mut ae = spec.clone();
+    ae.config.anti_entropy_interval_ms = 1;
+    let e = KvModel::new(ae).unwrap_err();
+    assert!(e.contains("warm-up"), "{e}");
+    let mut slow = spec.clone();
+    slow.config.gossip_interval_ms = 1;
+    slow.config.t_fail_ms = 86_399_999;
+    slow.config.t_cleanup_ms = 86_400_000;
+    slow.down_at_start = Some(NodeId(2));
+    let e = KvModel::new(slow).unwrap_err();
+    assert!(e.contains("warm-up"), "{e}");
+    // Every configuration the checker runs settles.
+    for (s, _) in kvlab_check::specs() {
+        KvModel::new(s.clone()).unwrap_or_else(|e| panic!("{}: {e}", s.name));
+    }
+}

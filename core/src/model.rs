@@ -298,13 +298,25 @@ impl KvModel {
         }
         let ids: Vec<NodeId> = (0..spec.config.nodes).map(NodeId).collect();
         let ring = Arc::new(Ring::new(&ids, spec.config.vnodes));
-        Ok(KvModel {
+        let model = KvModel {
             cfg: Arc::new(spec.config.clone()),
             key: Key::from(spec.key.as_str()),
             spec,
             ring,
             narrate: false,
-        })
+        };
+        // A report's configuration may time its rounds so that the warm-up never finds its long
+        // gap (anti-entropy rounds closer than it) or needs millions of rounds (`t_fail_ms` a day
+        // of 1 ms gossip rounds): refuse it rather than loop.
+        if !model.warm_up().1 {
+            let c = &model.cfg;
+            return Err(format!(
+                "the warm-up before the first action does not settle within {MAX_WARM_UP_FIRINGS} \
+                 timer firings (gossip_interval_ms {}, t_fail_ms {}, anti_entropy_interval_ms {})",
+                c.gossip_interval_ms, c.t_fail_ms, c.anti_entropy_interval_ms
+            ));
+        }
+        Ok(model)
     }
 
     /// What the properties read of `state`.
@@ -321,6 +333,12 @@ impl KvModel {
     /// start crashed, then gossip run (every message delivered at once) until every other node has
     /// marked it offline and a long gap separates now from the next gossip round.
     pub fn initial(&self) -> State {
+        self.warm_up().0
+    }
+
+    /// The initial state, and whether the warm-up settled within [`MAX_WARM_UP_FIRINGS`] timer
+    /// firings ([`KvModel::new`] refuses a configuration whose warm-up does not).
+    fn warm_up(&self) -> (State, bool) {
         let nodes: Vec<Node> = (0..self.cfg.nodes)
             .map(|i| {
                 let node = Node::new(NodeId(i), self.cfg.clone(), self.ring.clone(), Time::ZERO);
@@ -352,18 +370,25 @@ impl KvModel {
             warm = c.t_fail_ms + 2 * c.gossip_interval_ms;
         }
         let gap = c.gossip_interval_ms / u64::from(c.nodes) / 2;
+        let mut settled = true;
+        let mut fired = 0;
         while let Some((i, t)) = self.earliest_timer(&s) {
             let next_gap = t.since(s.now);
             if s.now.ms() >= warm && next_gap >= gap {
                 break;
             }
+            if fired == MAX_WARM_UP_FIRINGS {
+                settled = false;
+                break;
+            }
+            fired += 1;
             s.now = s.now.max(t);
             self.drive(&mut s, i, Input::Timeout);
             self.drain(&mut s);
         }
         // The warm-up is not part of the run: its gossip is no fault.
         s.history = History::new(c.n, c.r, c.w, c.clock_prune_threshold > 0);
-        s
+        (s, settled)
     }
 
     fn earliest_timer(&self, s: &State) -> Option<(NodeId, Time)> {
@@ -689,7 +714,16 @@ impl KvModel {
             }
             Action::Put { client, via, read } => {
                 let c = usize::from(client);
-                if s.clients.get(c)?.waiting.is_some() || !*s.up.get(via.index())? {
+                if !self.may_contact(&s, c, via) {
+                    return None;
+                }
+                // As `enabled`: a put with the context of a read only once a read gave one.
+                if read
+                    && s.clients[c]
+                        .context
+                        .as_ref()
+                        .is_none_or(VectorClock::is_empty)
+                {
                     return None;
                 }
                 s.left.writes = s.left.writes.checked_sub(1)?;
@@ -697,7 +731,7 @@ impl KvModel {
             }
             Action::Get { client, via } => {
                 let c = usize::from(client);
-                if s.clients.get(c)?.waiting.is_some() || !*s.up.get(via.index())? {
+                if !self.may_contact(&s, c, via) {
                     return None;
                 }
                 s.left.gets = s.left.gets.checked_sub(1)?;
@@ -720,6 +754,18 @@ impl KvModel {
             }
         }
         Some(s)
+    }
+
+    /// Whether client `c` may send a request to `via` now, as [`KvModel::enabled`] offers it: it
+    /// waits for nothing, `via` is one of the nodes its configuration lets it contact, and runs.
+    fn may_contact(&self, s: &State, c: usize, via: NodeId) -> bool {
+        s.clients.get(c).is_some_and(|c| c.waiting.is_none())
+            && self
+                .spec
+                .clients
+                .get(c)
+                .is_some_and(|vias| vias.contains(&via))
+            && s.up.get(via.index()).copied().unwrap_or(false)
     }
 
     /// Every action enabled in `s`, in a deterministic order.
@@ -908,6 +954,9 @@ pub const ALWAYS: [&str; 4] = [
 /// How many times bounded liveness runs the fault-free completion (four gossip rounds each) while
 /// an eventually-property fails: enough rounds for every node's dead-node probe (every tenth).
 pub const COMPLETIONS: usize = 4;
+/// The most timers [`KvModel::initial`]'s warm-up may fire (the checker's configurations fire a
+/// few dozen).
+pub const MAX_WARM_UP_FIRINGS: usize = 10_000;
 /// The name of the bounded-liveness property.
 pub const CONVERGES: &str = "converges once faults stop";
 /// The name of the sometimes-property that a hinted replica reached its owner.

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { writeFile, mkdtemp } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { useBrowser, openPage, screenshot, ready } from './harness.mjs';
@@ -113,5 +113,55 @@ test('a file that is not a report is refused in place, and the page keeps workin
   await page.click('button[data-example="lww.json"]');
   await page.waitForSelector('#replay-steps');
   assert.equal(await page.locator('#replay-error').count(), 0);
+  assert.deepEqual(errors, []);
+});
+
+test('a hostile report is refused in place at once, and the page keeps working', async () => {
+  // Valid to Config::validate, but anti-entropy rounds 1 ms apart: the model's warm-up never
+  // found its quiet gap and the tab froze for good.
+  const dir = await mkdtemp(join(tmpdir(), 'kvlab-replay-'));
+  const report = JSON.parse(await readFile(LWW, 'utf8'));
+  report.spec.config.anti_entropy_interval_ms = 1;
+  const bad = join(dir, 'ae.json');
+  await writeFile(bad, JSON.stringify(report));
+  const { page, errors } = await openPage(browser.context, `${server.url}#replay`);
+  await page.waitForSelector('#replay');
+  const t0 = Date.now();
+  await page.setInputFiles('#replay-file', bad);
+  await page.waitForSelector('#replay-error');
+  assert.ok(Date.now() - t0 < 5000, `refused after ${Date.now() - t0} ms`);
+  assert.match(await page.locator('#replay-error').innerText(), /ae\.json: .*warm-up .* does not settle/);
+  await page.click('button[data-example="lww.json"]');
+  await page.waitForSelector('#replay-steps');
+  assert.deepEqual(errors, []);
+});
+
+test('keys: Space after a click toggles once; closed, the player leaves the cluster its URL and keys', async () => {
+  const { page, errors } = await openPage(browser.context, `${server.url}#replay=stand-in-n2-bug.json`);
+  await page.waitForSelector('#replay-steps');
+  await page.click('#replay-next');
+  await page.keyboard.press('ArrowRight');
+  assert.match(await page.locator('#replay-pos').innerText(), /action 2 of/);
+  // The focused button must not also take Space (a step, or a second toggle).
+  await page.click('#replay-play');
+  assert.equal(await page.locator('#replay-play').innerText(), 'Pause');
+  await page.keyboard.press('Space');
+  assert.equal(await page.locator('#replay-play').innerText(), 'Play');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Home');
+  assert.match(await page.locator('#replay-pos').innerText(), /action 0 of/);
+  // The cluster's keys stay off while the player is open.
+  await page.keyboard.press('?');
+  assert.equal(await page.locator('#help-overlay').count(), 0);
+  await page.keyboard.press('Escape');
+  await page.waitForSelector('#ring-caption');
+  // A reload must show the cluster, not the player again.
+  assert.doesNotMatch(new URL(page.url()).hash, /replay/);
+  await page.locator('body').click({ position: { x: 5, y: 880 } });
+  await page.keyboard.press('Space');
+  assert.equal(await page.evaluate(() => window.kvlab.state().playing), true);
+  await page.reload();
+  await ready(page);
+  assert.equal(await page.locator('#replay').count(), 0);
   assert.deepEqual(errors, []);
 });

@@ -205,6 +205,11 @@ impl Page {
             Cmd::Replay(open) => {
                 let mut d = self.driver.borrow_mut();
                 d.playing = false;
+                // Closed, the player leaves the cluster's own fragment in the URL: `#replay…` kept
+                // would reopen it on a reload.
+                if open.is_none() && location_hash().starts_with("#replay") {
+                    write_hash(&d.frag);
+                }
                 d.replay = open;
                 d.dirty = true;
             }

@@ -35,8 +35,18 @@ pub const EXAMPLES: [(&str, &str, &str); 3] = [
 /// kept, for stepping back).
 pub const MAX_NODES: u16 = 16;
 
-/// The longest path the page replays (the checker's paths are a few dozen actions).
-pub const MAX_PATH: usize = 10_000;
+/// The longest path the page replays (the checker's paths are a few dozen actions). Every state
+/// is kept and judged up front: a 16-node path of 10,000 actions took 13 s and 6.7 GB natively,
+/// more than a wasm page has.
+pub const MAX_PATH: usize = 1_000;
+
+/// The most ring tokens (nodes × vnodes) a replayed configuration may have (the checker's have
+/// one token a node): judging a state runs anti-entropy over every range of every node.
+pub const MAX_TOKENS: u32 = 64;
+
+/// The most Merkle buckets a replayed configuration may have (the checker's have 4, the page's
+/// default 64): every node keeps a tree a range, in every state.
+pub const MAX_BUCKETS: u32 = 64;
 
 /// One property's verdict at one state.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +126,21 @@ impl Replay {
                 report.spec.config.nodes
             ));
         }
+        let c = &report.spec.config;
+        let tokens = u32::from(c.nodes) * u32::from(c.vnodes);
+        if tokens > MAX_TOKENS {
+            return Err(format!(
+                "the configuration has {} nodes × {} vnodes = {tokens} ring tokens; the page replays \
+                 at most {MAX_TOKENS}",
+                c.nodes, c.vnodes
+            ));
+        }
+        if c.merkle_buckets > MAX_BUCKETS {
+            return Err(format!(
+                "the configuration has {} Merkle buckets; the page replays at most {MAX_BUCKETS}",
+                c.merkle_buckets
+            ));
+        }
         let model = KvModel::new(report.spec.clone())
             .map_err(|e| format!("the report's configuration is invalid: {e}"))?
             .narrating();
@@ -124,7 +149,7 @@ impl Replay {
         for (i, action) in path.iter().enumerate() {
             let Some(before) = states.last() else { break };
             let caption = model.caption(before, action);
-            let next = model.step(before, action).ok_or_else(|| {
+            let mut next = model.step(before, action).ok_or_else(|| {
                 format!(
                     "action {} of {} cannot be taken here ({caption}): the report was written by a \
                      different version of kvlab",
@@ -132,6 +157,10 @@ impl Replay {
                     path.len()
                 )
             })?;
+            // Each state keeps only the action that led to it ([`Replay::action`]): whole trails
+            // would grow as the square of the path.
+            let keep = next.trail.len().saturating_sub(1);
+            next.trail.drain(..keep);
             captions.push(caption);
             states.push(next);
         }
@@ -350,5 +379,119 @@ mod tests {
         report.spec.config.nodes = 0;
         let e = Replay::of(report, chosen).unwrap_err();
         assert!(e.contains("configuration is invalid"), "{e}");
+    }
+
+    /// The lww report with its configuration and first path changed by `f`, as JSON.
+    fn lww_with(f: impl FnOnce(&mut CheckReport)) -> String {
+        let mut report: CheckReport = serde_json::from_str(EXAMPLES[0].2).unwrap();
+        f(&mut report);
+        serde_json::to_string(&report).unwrap()
+    }
+
+    #[test]
+    fn reports_that_froze_the_page_or_ran_it_out_of_memory_are_refused() {
+        // Anti-entropy rounds 1 ms apart: the warm-up never found its quiet gap (an endless loop).
+        let ae = lww_with(|r| r.spec.config.anti_entropy_interval_ms = 1);
+        let e = Replay::from_json(&ae).unwrap_err();
+        assert!(e.contains("warm-up"), "{e}");
+        // 1 ms gossip rounds until a day-long t_fail: 39 s natively before the first action.
+        let slow = lww_with(|r| {
+            let c = &mut r.spec.config;
+            (c.gossip_interval_ms, c.t_fail_ms, c.t_cleanup_ms) = (1, 86_399_999, 86_400_000);
+            r.spec.down_at_start = Some(NodeId(2));
+        });
+        let e = Replay::from_json(&slow).unwrap_err();
+        assert!(e.contains("warm-up"), "{e}");
+        // Judging a state runs anti-entropy over every range: 16 × 1024 tokens took minutes.
+        let tokens = lww_with(|r| (r.spec.config.nodes, r.spec.config.vnodes) = (16, 1024));
+        let e = Replay::from_json(&tokens).unwrap_err();
+        assert!(
+            e.contains("ring tokens; the page replays at most 64"),
+            "{e}"
+        );
+        let buckets = lww_with(|r| r.spec.config.merkle_buckets = 65_536);
+        let e = Replay::from_json(&buckets).unwrap_err();
+        assert!(e.contains("65536 Merkle buckets"), "{e}");
+        // 10,000 actions of 16 nodes took 6.7 GB: the page replays at most 1,000.
+        let long = lww_with(|r| r.verdicts[0].path = Some(vec![Action::Heal; MAX_PATH + 1]));
+        let e = Replay::from_json(&long).unwrap_err();
+        assert!(e.contains("at most 1000"), "{e}");
+    }
+
+    #[test]
+    fn actions_the_configuration_does_not_offer_are_refused() {
+        // Client 0 may contact only S0; a put "with the context of its last read" needs a read.
+        for a in [
+            Action::Put {
+                client: 0,
+                via: NodeId(2),
+                read: false,
+            },
+            Action::Put {
+                client: 0,
+                via: NodeId(0),
+                read: true,
+            },
+            Action::Get {
+                client: 0,
+                via: NodeId(1),
+            },
+        ] {
+            let text = lww_with(|r| {
+                r.spec.budget.gets = 1;
+                r.verdicts[0].path = Some(vec![a.clone()]);
+            });
+            let e = Replay::from_json(&text).unwrap_err();
+            assert!(e.contains("action 1 of 1 cannot be taken"), "{a:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_long_path_keeps_one_action_a_state() {
+        // A deterministic walk of 600 enabled actions on 16 nodes, every budget at its most.
+        let mut report: CheckReport = serde_json::from_str(EXAMPLES[0].2).unwrap();
+        report.spec.config.nodes = 16;
+        report.spec.config.conflict_mode = ConflictMode::VectorClock;
+        report.spec.clients = vec![(0..16).map(NodeId).collect(); 4];
+        report.spec.reorder = true;
+        let b = &mut report.spec.budget;
+        (
+            b.writes,
+            b.gets,
+            b.drops,
+            b.crashes,
+            b.wipes,
+            b.partitions,
+            b.gossip,
+        ) = (255, 255, 255, 255, 255, 255, 255);
+        let model = KvModel::new(report.spec.clone()).unwrap();
+        let mut s = model.initial();
+        let mut path = Vec::new();
+        let mut rng = 7u64;
+        for _ in 0..600 {
+            let mut enabled = Vec::new();
+            model.enabled(&s, &mut enabled);
+            let deliver: Vec<_> = enabled
+                .iter()
+                .filter(|a| matches!(a, Action::Deliver(..)))
+                .cloned()
+                .collect();
+            let pool = if deliver.is_empty() { enabled } else { deliver };
+            if pool.is_empty() {
+                break;
+            }
+            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let a = pool[(rng >> 33) as usize % pool.len()].clone();
+            s = model.step(&s, &a).unwrap();
+            path.push(a);
+        }
+        report.verdicts[0].path = Some(path.clone());
+        let r = Replay::of(report, 0).unwrap();
+        assert_eq!(r.len(), path.len());
+        assert!(r.states.iter().all(|s| s.trail.len() <= 1));
+        for (i, a) in path.iter().enumerate() {
+            assert_eq!(r.action(i + 1), Some(a));
+        }
+        assert_eq!(r.states.last().unwrap().fingerprint(), s.fingerprint());
     }
 }
