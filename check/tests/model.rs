@@ -364,3 +364,65 @@ fn a_configuration_whose_warm_up_does_not_settle_is_refused() {
         KvModel::new(s.clone()).unwrap_or_else(|e| panic!("{}: {e}", s.name));
     }
 }
+
+/// With every message reorderable, any message in flight is delivered by its name, and only it;
+/// a name that matches nothing is refused.
+#[test]
+fn reordering_delivers_exactly_the_named_message() {
+    let (mut spec, _) = spec("tiny").unwrap();
+    spec.reorder = true;
+    let model = KvModel::new(spec).unwrap();
+    let put = Action::Put {
+        client: 0,
+        via: NodeId(0),
+        read: false,
+    };
+    let s = model.step(&model.initial(), &put).unwrap();
+    assert!(s.net.len() >= 2, "{s:?}");
+    for e in &s.net {
+        let after = model
+            .step(&s, &Action::Deliver(e.from, e.to, e.digest))
+            .unwrap_or_else(|| panic!("{:?} could not be delivered", e.digest));
+        let count = |st: &State| {
+            st.net
+                .iter()
+                .filter(|x| x.from == e.from && x.to == e.to && x.digest == e.digest)
+                .count()
+        };
+        assert_eq!(count(&after) + 1, count(&s), "delivered another message");
+    }
+    let e = &s.net[0];
+    for wrong in [
+        Action::Deliver(e.from, e.to, e.digest ^ 1),
+        Action::Deliver(e.to, e.from, e.digest),
+        Action::Deliver(e.from, NodeId(2), e.digest),
+    ] {
+        if !s
+            .net
+            .iter()
+            .any(|x| Action::Deliver(x.from, x.to, x.digest) == wrong)
+        {
+            assert!(model.step(&s, &wrong).is_none(), "{wrong:?} was taken");
+        }
+    }
+}
+
+/// Faults are taken only where they make sense: no crash of a crashed node, no restart of a
+/// running one, one partition at a time, none of a node the cluster lacks.
+#[test]
+fn faults_are_refused_where_enabled_never_offers_them() {
+    let (mut spec, _) = spec("tiny").unwrap();
+    spec.budget.crashes = 2;
+    spec.budget.partitions = 2;
+    let model = KvModel::new(spec).unwrap();
+    let s0 = model.initial();
+    assert!(model.step(&s0, &Action::Restart(NodeId(0))).is_none());
+    let crashed = model.step(&s0, &Action::Crash(NodeId(0))).unwrap();
+    assert!(model.step(&crashed, &Action::Crash(NodeId(0))).is_none());
+    assert!(model.step(&crashed, &Action::Restart(NodeId(0))).is_some());
+    assert!(model.step(&s0, &Action::Partition(NodeId(9))).is_none());
+    let cut = model.step(&s0, &Action::Partition(NodeId(1))).unwrap();
+    assert!(model.step(&cut, &Action::Partition(NodeId(2))).is_none());
+    assert!(model.step(&s0, &Action::Heal).is_none());
+    assert!(model.step(&cut, &Action::Heal).is_some());
+}
