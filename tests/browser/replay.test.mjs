@@ -150,6 +150,10 @@ test('keys: Space after a click toggles once; closed, the player leaves the clus
   await page.keyboard.press('End');
   await page.keyboard.press('Home');
   assert.match(await page.locator('#replay-pos').innerText(), /action 0 of/);
+  // A browser shortcut (with Ctrl or Alt) is the browser's, not a step.
+  await page.keyboard.press('Alt+ArrowRight');
+  await page.keyboard.press('Control+End');
+  assert.match(await page.locator('#replay-pos').innerText(), /action 0 of/);
   // The cluster's keys stay off while the player is open.
   await page.keyboard.press('?');
   assert.equal(await page.locator('#help-overlay').count(), 0);

@@ -532,14 +532,7 @@ pub fn app() -> Html {
                     let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
                         return;
                     };
-                    // Keys drive playback unless a text field has focus: a button or a menu
-                    // that kept focus after a click must not take Space (it would send the last
-                    // request again).
-                    let typing = e
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .is_some_and(|el| is_text_field(&el));
-                    if typing || e.ctrl_key() || e.meta_key() || e.alt_key() {
+                    if !is_playback_key(e) {
                         return;
                     }
                     // The counterexample player has keys of its own.
@@ -726,6 +719,17 @@ pub fn app() -> Html {
             if ui.help { { help(&help::Props { on }) } }
         </main>
     }
+}
+
+/// Whether `e` is a key for playback (the cluster's, or the counterexample player's): not typed
+/// into a text field, and without Ctrl, Meta or Alt (the browser's own shortcuts). A button or a
+/// menu that kept focus after a click must not take Space (it would send the last request again).
+pub fn is_playback_key(e: &KeyboardEvent) -> bool {
+    let typing = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|el| is_text_field(&el));
+    !(typing || e.ctrl_key() || e.meta_key() || e.alt_key())
 }
 
 /// Whether keys typed into `el` are text: an input that takes text, a text area, or an editable

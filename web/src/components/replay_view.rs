@@ -160,6 +160,9 @@ pub fn replay_view(p: &Props) -> Html {
                         let Some(e) = e.dyn_ref::<KeyboardEvent>() else {
                             return;
                         };
+                        if !crate::app::is_playback_key(e) {
+                            return;
+                        }
                         let handled = match e.key().as_str() {
                             "ArrowRight" | "n" => {
                                 go(at + 1);
