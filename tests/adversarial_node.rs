@@ -889,3 +889,35 @@ fn hand_run(seed: u64, mode: ConflictMode, verbose: bool) -> (kvlab_core::Oracle
         (oracle, sim.check_convergence().ok())
     }
 }
+
+/// A stand-in starts a new clock epoch only when the handoff took versions its own actor issued:
+/// holding and handing off a hint another node coordinated leaves its actor as it was (every
+/// needless epoch adds an entry to the clocks of the keys it writes later).
+#[test]
+fn handing_off_another_coordinators_version_keeps_the_stand_ins_actor() {
+    let cfg = sparse_config(11, 5, 3, 2, 2);
+    let wait = cfg.t_fail_ms + 1_500;
+    let mut sim = Simulation::new(cfg).unwrap();
+    let walk = ring_walk(&sim, "k");
+    let (h1, h2, s) = (walk[0], walk[1], walk[3]);
+    sim.run_until(Time(500));
+    sim.apply(Fault::Crash(h1));
+    sim.run_until(sim.now().plus(wait));
+    let a = put(&mut sim, h2.0, "k", "A", &VectorClock::new(), 400);
+    assert!(acked(&a), "A: {a:?}");
+    assert!(
+        sim.nodes()[s.index()].hints().contains_key(&h1),
+        "the stand-in holds no hint for H1"
+    );
+    let before = sim.nodes()[s.index()].actor();
+    sim.apply(Fault::Restart(h1));
+    sim.run_until(sim.now().plus(wait));
+    let stand_in = &sim.nodes()[s.index()];
+    assert!(stand_in.hints().is_empty(), "the hint was not handed off");
+    assert_eq!(
+        stand_in.actor(),
+        before,
+        "a new epoch for a version it never issued"
+    );
+    settle_and_check(&mut sim, "k", &["A"]);
+}
